@@ -1,0 +1,1 @@
+//! Workspace integration tests live in this package's `[[test]]` targets.
