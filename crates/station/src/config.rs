@@ -1,0 +1,248 @@
+//! The station configuration (`config/station.toml`, `config/sim.toml`), validated on load with
+//! errors that name the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use rekam_device::{Options, Selector};
+use serde::Deserialize;
+
+use crate::i18n::Lang;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationConfig {
+    /// The `[station]` table.
+    #[serde(default)]
+    pub station: StationSection,
+    /// The fingerprint scanner.
+    pub fingerprint: Option<DeviceConfig>,
+    /// The signature pad.
+    pub signature_pad: Option<DeviceConfig>,
+    /// The simulator's own table (read by firmware-sim; `rekam` ignores it).
+    #[serde(default, rename = "sim")]
+    #[allow(dead_code)]
+    pub _sim: Option<toml::Value>,
+    /// Where the file was read from, for messages.
+    #[serde(skip)]
+    pub source: PathBuf,
+}
+
+/// The `[station]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StationSection {
+    /// Station identifier.
+    pub id: String,
+    /// Language of messages: `id` (Indonesian) or `en`.
+    pub language: String,
+    /// A devices.toml written by firmware-sim whose ports replace the ones configured here.
+    pub sim_devices: Option<PathBuf>,
+}
+
+impl Default for StationSection {
+    fn default() -> Self {
+        Self {
+            id: "REKAM-STATION".into(),
+            language: "id".into(),
+            sim_devices: None,
+        }
+    }
+}
+
+/// One device's table: the driver, its port and the driver's options.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeviceConfig {
+    /// Driver name (`r30x`, `isdv4`).
+    pub driver: String,
+    /// Where the device is: a serial port path or VID:PID.
+    pub port: String,
+    /// Everything else: driver options (baud, address, password ...).
+    #[serde(flatten)]
+    pub options: BTreeMap<String, toml::Value>,
+}
+
+impl DeviceConfig {
+    /// The parsed selector.
+    pub fn selector(&self, table: &str) -> anyhow::Result<Selector> {
+        self.port.parse().with_context(|| format!("[{table}] port"))
+    }
+
+    /// The driver options as strings.
+    pub fn options(&self, table: &str) -> anyhow::Result<Options> {
+        let mut o = Options::new();
+        for (k, v) in &self.options {
+            let s = match v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => bail!(
+                    "[{table}] {k} must be a number or text, not {}",
+                    other.type_str()
+                ),
+            };
+            o = o.set(k, s);
+        }
+        Ok(o)
+    }
+}
+
+impl StationConfig {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the station configuration {}: give its path with --config or REKAM_CONFIG",
+                path.display()
+            )
+        })?;
+        let mut c = Self::parse(&text).with_context(|| format!("in {}", path.display()))?;
+        c.source = path.to_path_buf();
+        if let Some(devices) = c.station.sim_devices.clone() {
+            c.apply_sim_devices(&devices)?;
+        }
+        Ok(c)
+    }
+
+    /// Parses and validates configuration text.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let c: StationConfig = toml::from_str(text)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks every value, naming the key.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if Lang::parse(&self.station.language).is_none() {
+            bail!(
+                "[station] language is '{}'; it must be 'id' (Bahasa Indonesia) or 'en' (English)",
+                self.station.language
+            );
+        }
+        if self.station.id.trim().is_empty() {
+            bail!("[station] id must not be empty");
+        }
+        for (table, dev) in self.devices() {
+            let sel = dev.selector(table)?;
+            let opts = dev.options(table)?;
+            let known = match dev.driver.as_str() {
+                "r30x" => {
+                    rekam_fingerprint::R30xFactory::config(&opts)
+                        .map_err(|e| anyhow::anyhow!("[{table}] {e}"))?;
+                    "r30x"
+                }
+                "isdv4" => {
+                    rekam_sigpad::Isdv4Factory::config(&opts)
+                        .map_err(|e| anyhow::anyhow!("[{table}] {e}"))?;
+                    "isdv4"
+                }
+                other => bail!("[{table}] driver is '{other}'; the drivers are r30x (fingerprint) and isdv4 (signature pad)"),
+            };
+            let expected = if table == "fingerprint" {
+                "r30x"
+            } else {
+                "isdv4"
+            };
+            if known != expected {
+                bail!("[{table}] driver is '{known}', which drives another kind of device; use '{expected}'");
+            }
+            if !matches!(sel, Selector::Serial(_)) {
+                bail!("[{table}] port must be a serial port path, e.g. /dev/ttyUSB0");
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured devices with their table names.
+    pub fn devices(&self) -> Vec<(&'static str, &DeviceConfig)> {
+        let mut v = Vec::new();
+        if let Some(d) = &self.fingerprint {
+            v.push(("fingerprint", d));
+        }
+        if let Some(d) = &self.signature_pad {
+            v.push(("signature_pad", d));
+        }
+        v
+    }
+
+    /// The language of messages.
+    pub fn lang(&self) -> Lang {
+        Lang::parse(&self.station.language).unwrap_or(Lang::Id)
+    }
+
+    /// Takes ports and baud rates from a firmware-sim `devices.toml`.
+    pub fn apply_sim_devices(&mut self, path: &Path) -> anyhow::Result<()> {
+        #[derive(Deserialize)]
+        struct Entry {
+            port: String,
+            baud: u32,
+        }
+        #[derive(Deserialize)]
+        struct Devices {
+            fingerprint: Option<Entry>,
+            signature_pad: Option<Entry>,
+        }
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read {} : is firmware-sim running? Start it with `firmware-sim --config config/sim.toml`",
+                path.display()
+            )
+        })?;
+        let d: Devices = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        for (entry, dev) in [
+            (d.fingerprint, self.fingerprint.as_mut()),
+            (d.signature_pad, self.signature_pad.as_mut()),
+        ] {
+            if let (Some(e), Some(dev)) = (entry, dev) {
+                dev.port = e.port;
+                dev.options
+                    .insert("baud".into(), toml::Value::Integer(i64::from(e.baud)));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_configurations_load() {
+        for f in ["station.toml", "sim.toml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../config")
+                .join(f);
+            let text = std::fs::read_to_string(&path).unwrap();
+            StationConfig::parse(&text).unwrap_or_else(|e| panic!("{f}: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = StationConfig::parse(
+            "[fingerprint]\ndriver = \"r30x\"\nport = \"/dev/ttyUSB0\"\nbaud = 1234\n",
+        )
+        .unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("[fingerprint]") && msg.contains("baud"),
+            "{msg}"
+        );
+        let e = StationConfig::parse("[station]\nlanguage = \"fr\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("[station] language"));
+        let e = StationConfig::parse("[signature_pad]\ndriver = \"r30x\"\nport = \"/dev/ttyS0\"\n")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("use 'isdv4'"));
+        let e = StationConfig::parse(
+            "[fingerprint]\ndriver = \"r30x\"\nport = \"/dev/ttyUSB0\"\npasword = 1\n",
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("pasword"));
+        let e = StationConfig::parse("[fingerprnt]\n").unwrap_err();
+        assert!(format!("{e:#}").contains("fingerprnt"));
+    }
+}

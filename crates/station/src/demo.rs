@@ -1,0 +1,85 @@
+//! `rekam demo`: the station's main job on simulated devices, with nothing to install or plug in.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use firmware_sim::{SigpadSim, SimConfig, Simulator};
+use rekam_device::{CaptureRequest, Finger, Position};
+
+use crate::config::StationConfig;
+use crate::diag::{self, DiagOptions};
+use crate::drivers;
+use crate::i18n::Lang;
+
+/// Starts firmware-sim in this process, runs diagnostics, then captures a fingerprint and a
+/// signature into `out_dir`. Returns the text to print.
+pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
+    let sim = Simulator::start(&SimConfig {
+        signature_pad: Some(SigpadSim {
+            speed: 2.0,
+            ..SigpadSim::default()
+        }),
+        ..SimConfig::default()
+    })
+    .context("starting the simulated devices")?;
+    let (Some(fp), Some(pad)) = (sim.fingerprint(), sim.signature_pad()) else {
+        anyhow::bail!("the simulator started without its devices");
+    };
+    let config = StationConfig::parse(&format!(
+        "[station]\nid = \"DEMO-STATION\"\nlanguage = \"{}\"\n\n[fingerprint]\ndriver = \"r30x\"\nport = {:?}\nbaud = {}\n\n[signature_pad]\ndriver = \"isdv4\"\nport = {:?}\nbaud = {}\nend_after_ms = 800\n",
+        if lang == Lang::Id { "id" } else { "en" },
+        fp.path().display().to_string(),
+        fp.baud(),
+        pad.path().display().to_string(),
+        pad.baud(),
+    ))?;
+    let mut text = String::new();
+    text.push_str(&format!(
+        "{} {}\n\n",
+        lang.pick(
+            "Perangkat simulasi berjalan di",
+            "Simulated devices running in"
+        ),
+        sim.run_dir().display()
+    ));
+    let registry = drivers::registry();
+    let report = diag::run(
+        &config,
+        &registry,
+        &DiagOptions {
+            capture: true,
+            capture_timeout: Duration::from_secs(10),
+            out_dir: out_dir.join("diag"),
+            lang,
+        },
+    );
+    text.push_str(&diag::render_text(&report, lang));
+    let mut ok = report.ok;
+
+    // The main job: a named fingerprint and the signature, saved as lossless PNG.
+    let mut saved: Vec<PathBuf> = Vec::new();
+    for (table, dev) in config.devices() {
+        let mut device = registry.open(&dev.driver, &dev.selector(table)?, &dev.options(table)?)?;
+        let (position, name) = match table {
+            "fingerprint" => (Position::Finger(Finger::RightIndex), "right_index"),
+            _ => (Position::Signature, "signature"),
+        };
+        match device.capture(&CaptureRequest::new(position, Duration::from_secs(10))) {
+            Ok(c) => saved.push(diag::save_capture(&c, out_dir, name)?.file),
+            Err(e) => {
+                ok = false;
+                text.push_str(&format!("{name}: {e}\n"));
+            }
+        }
+        let _ = device.close();
+    }
+    text.push_str(&format!(
+        "\n{}\n",
+        lang.pick("Hasil perekaman:", "Captures:")
+    ));
+    for f in saved {
+        text.push_str(&format!("  {}\n", f.display()));
+    }
+    Ok((text, ok))
+}

@@ -1,0 +1,122 @@
+//! Messages in Bahasa Indonesia (the default) and English.
+
+use rekam_device::ErrorKind;
+
+/// The language of messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Bahasa Indonesia.
+    Id,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `id` or `en`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "id" | "id-id" | "indonesia" => Some(Lang::Id),
+            "en" | "en-us" | "en-gb" | "english" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Id => id,
+            Lang::En => en,
+        }
+    }
+}
+
+/// What to check, for an error of `kind` on the device at `port`.
+pub fn hint(lang: Lang, kind: ErrorKind, port: &str) -> String {
+    let (id, en) = match kind {
+        ErrorKind::NotFound => (
+            format!("Perangkat tidak ditemukan di {port}. Periksa kabel USB dan jalur port di konfigurasi."),
+            format!("No device at {port}. Check the USB cable and the port path in the configuration."),
+        ),
+        ErrorKind::Busy => (
+            format!("Port {port} sedang dipakai program lain. Tutup program itu, lalu coba lagi."),
+            format!("The port {port} is in use by another program. Close it and try again."),
+        ),
+        ErrorKind::PermissionDenied => (
+            format!("Akses ke {port} ditolak. Tambahkan pengguna stasiun ke grup 'dialout', lalu masuk ulang."),
+            format!("Access to {port} was denied. Add the station user to the 'dialout' group, then log in again."),
+        ),
+        ErrorKind::Disconnected => (
+            "Sambungan ke perangkat terputus. Periksa kabel, sambungkan kembali, lalu ulangi.".to_string(),
+            "The device was disconnected. Check the cable, reconnect it and try again.".to_string(),
+        ),
+        ErrorKind::Timeout => (
+            "Perangkat tidak menjawab. Periksa daya, kabel, dan kecepatan baud di konfigurasi.".to_string(),
+            "The device does not answer. Check its power, the cable and the baud rate in the configuration.".to_string(),
+        ),
+        ErrorKind::Protocol => (
+            "Data dari perangkat rusak. Periksa kabel dan kecepatan baud di konfigurasi.".to_string(),
+            "The device's data arrives damaged. Check the cable and the baud rate in the configuration.".to_string(),
+        ),
+        ErrorKind::WrongPassword => (
+            "Kata sandi modul ditolak. Sesuaikan 'password' di bagian perangkat pada konfigurasi.".to_string(),
+            "The module refused the password. Set 'password' in the device's table of the configuration.".to_string(),
+        ),
+        ErrorKind::WrongAddress => (
+            "Alamat modul berbeda dengan konfigurasi. Sesuaikan 'address' di bagian perangkat.".to_string(),
+            "The module answers from another address. Set 'address' in the device's table.".to_string(),
+        ),
+        ErrorKind::DeviceFailure => (
+            "Perangkat melaporkan kerusakan. Bersihkan sensor; jika berulang, hubungi teknisi untuk penggantian.".to_string(),
+            "The device reports a fault. Clean the sensor; if it persists, have the device replaced.".to_string(),
+        ),
+        ErrorKind::NoPresentation => (
+            "Tidak ada jari atau tanda tangan dalam batas waktu. Minta pemohon mengulang.".to_string(),
+            "Nothing was presented before the deadline. Ask the person to try again.".to_string(),
+        ),
+        ErrorKind::InvalidInput => (
+            "Nilai konfigurasi tidak sah. Perbaiki kunci yang disebut dalam pesan.".to_string(),
+            "A configuration value is not valid. Correct the key named in the message.".to_string(),
+        ),
+        ErrorKind::Unsupported => (
+            "Perangkat ini tidak mendukung fungsi tersebut.".to_string(),
+            "This device does not offer that function.".to_string(),
+        ),
+        _ => (
+            "Kesalahan masukan/keluaran sistem. Periksa perangkat dan coba lagi.".to_string(),
+            "An operating-system input/output error. Check the device and try again.".to_string(),
+        ),
+    };
+    match lang {
+        Lang::Id => id,
+        Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_hint_in_both_languages() {
+        for k in [
+            ErrorKind::NotFound,
+            ErrorKind::Busy,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Disconnected,
+            ErrorKind::Timeout,
+            ErrorKind::Protocol,
+            ErrorKind::WrongPassword,
+            ErrorKind::WrongAddress,
+            ErrorKind::DeviceFailure,
+            ErrorKind::NoPresentation,
+            ErrorKind::InvalidInput,
+            ErrorKind::Unsupported,
+            ErrorKind::Io,
+        ] {
+            let id = hint(Lang::Id, k, "/dev/x");
+            let en = hint(Lang::En, k, "/dev/x");
+            assert!(!id.is_empty() && !en.is_empty() && id != en, "{k}");
+        }
+        assert!(hint(Lang::Id, ErrorKind::PermissionDenied, "/dev/x").contains("dialout"));
+    }
+}
