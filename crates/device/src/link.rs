@@ -59,12 +59,10 @@ impl std::fmt::Debug for SerialLink {
 impl SerialLink {
     /// Opens `path` at `baud`, 8 data bits, no parity, 1 stop bit.
     ///
-    /// The port is taken exclusively (`TIOCEXCL` and an advisory `flock`), so a second program
-    /// gets [`LinkError::Busy`] rather than a share of the bytes.
+    /// The port is taken exclusively (`serialport` sets `TIOCEXCL` and an advisory `flock`), so
+    /// a second program gets [`LinkError::Busy`] rather than a share of the bytes.
     #[tracing::instrument(level = "debug")]
     pub fn open(path: &str, baud: u32) -> Result<Self, LinkError> {
-        use std::os::fd::AsRawFd;
-
         if !std::path::Path::new(path).exists() {
             return Err(LinkError::NotFound {
                 port: path.to_string(),
@@ -78,18 +76,6 @@ impl SerialLink {
             .timeout(Duration::from_millis(100))
             .open_native()
             .map_err(|e| map_open_error(path, e))?;
-        #[allow(deprecated)]
-        if let Err(errno) = nix::fcntl::flock(
-            port.as_raw_fd(),
-            nix::fcntl::FlockArg::LockExclusiveNonblock,
-        ) {
-            if errno == nix::errno::Errno::EWOULDBLOCK {
-                return Err(LinkError::Busy {
-                    port: path.to_string(),
-                });
-            }
-            tracing::debug!(%errno, "flock on the port failed; continuing without it");
-        }
         Ok(Self {
             port,
             name: path.to_string(),
@@ -105,7 +91,7 @@ fn map_open_error(path: &str, e: serialport::Error) -> LinkError {
             // serialport reports EBUSY (TIOCEXCL held by another process) as NoDevice with a
             // description; tell the two apart by the description it carries.
             let d = e.to_string().to_ascii_lowercase();
-            if d.contains("busy") {
+            if d.contains("busy") || d.contains("lock") {
                 LinkError::Busy { port }
             } else if d.contains("permission") {
                 LinkError::PermissionDenied { port }
