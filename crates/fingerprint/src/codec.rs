@@ -222,59 +222,57 @@ impl Decoder {
     /// The next complete packet, an error for a damaged frame (already skipped), or `None` when
     /// more bytes are needed.
     pub fn next_packet(&mut self) -> Option<Result<Packet, DecodeError>> {
-        loop {
-            // Find the header.
-            match self.buf.windows(2).position(|w| w == HEADER) {
-                Some(0) => {}
-                Some(i) => self.drop_front(i),
-                None => {
-                    // Keep a trailing 0xEF: it may be the first half of a header.
-                    let keep = usize::from(self.buf.last() == Some(&HEADER[0]));
-                    let n = self.buf.len() - keep;
-                    self.drop_front(n);
-                    return None;
-                }
-            }
-            if self.buf.len() < PREFIX_LEN {
+        // Find the header.
+        match self.buf.windows(2).position(|w| w == HEADER) {
+            Some(0) => {}
+            Some(i) => self.drop_front(i),
+            None => {
+                // Keep a trailing 0xEF: it may be the first half of a header.
+                let keep = usize::from(self.buf.last() == Some(&HEADER[0]));
+                let n = self.buf.len() - keep;
+                self.drop_front(n);
                 return None;
             }
-            let kind_byte = self.buf[6];
-            let len = u16::from_be_bytes([self.buf[7], self.buf[8]]);
-            let Some(kind) = PacketKind::from_byte(kind_byte) else {
-                self.drop_front(1);
-                return Some(Err(DecodeError::UnknownKind(kind_byte)));
-            };
-            if !(2..=(MAX_PAYLOAD as u16 + 2)).contains(&len) {
-                self.drop_front(1);
-                return Some(Err(DecodeError::BadLength(len)));
-            }
-            let total = PREFIX_LEN + usize::from(len);
-            if self.buf.len() < total {
-                return None;
-            }
-            let address = u32::from_be_bytes([self.buf[2], self.buf[3], self.buf[4], self.buf[5]]);
-            let payload = &self.buf[PREFIX_LEN..total - 2];
-            let computed = checksum(kind_byte, len, payload);
-            let received = u16::from_be_bytes([self.buf[total - 2], self.buf[total - 1]]);
-            if computed != received {
-                // Skip only the header's first byte: if this "header" was noise, a real packet
-                // may start inside what we would otherwise throw away.
-                self.drop_front(1);
-                return Some(Err(DecodeError::BadChecksum {
-                    computed,
-                    received,
-                    address,
-                    kind: Some(kind),
-                }));
-            }
-            let packet = Packet {
-                address,
-                kind,
-                payload: payload.to_vec(),
-            };
-            self.buf.drain(..total);
-            return Some(Ok(packet));
         }
+        if self.buf.len() < PREFIX_LEN {
+            return None;
+        }
+        let kind_byte = self.buf[6];
+        let len = u16::from_be_bytes([self.buf[7], self.buf[8]]);
+        let Some(kind) = PacketKind::from_byte(kind_byte) else {
+            self.drop_front(1);
+            return Some(Err(DecodeError::UnknownKind(kind_byte)));
+        };
+        if !(2..=(MAX_PAYLOAD as u16 + 2)).contains(&len) {
+            self.drop_front(1);
+            return Some(Err(DecodeError::BadLength(len)));
+        }
+        let total = PREFIX_LEN + usize::from(len);
+        if self.buf.len() < total {
+            return None;
+        }
+        let address = u32::from_be_bytes([self.buf[2], self.buf[3], self.buf[4], self.buf[5]]);
+        let payload = &self.buf[PREFIX_LEN..total - 2];
+        let computed = checksum(kind_byte, len, payload);
+        let received = u16::from_be_bytes([self.buf[total - 2], self.buf[total - 1]]);
+        if computed != received {
+            // Skip only the header's first byte: if this "header" was noise, a real packet
+            // may start inside what we would otherwise throw away.
+            self.drop_front(1);
+            return Some(Err(DecodeError::BadChecksum {
+                computed,
+                received,
+                address,
+                kind: Some(kind),
+            }));
+        }
+        let packet = Packet {
+            address,
+            kind,
+            payload: payload.to_vec(),
+        };
+        self.buf.drain(..total);
+        Some(Ok(packet))
     }
 }
 

@@ -894,3 +894,192 @@ impl<L: Link + 'static> Device for R30x<L> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rekam_device::{ErrorKind, ScriptedLink, Step};
+
+    const A: u32 = DEFAULT_ADDRESS;
+
+    fn cmd(i: u8, p: &[u8]) -> Step {
+        Step::Expect(Packet::command(A, i, p).encode())
+    }
+    fn ack(code: u8, data: &[u8]) -> Step {
+        Step::Reply(Packet::ack(A, code, data).encode())
+    }
+    fn quick() -> Config {
+        Config {
+            ack_timeout: Duration::from_millis(50),
+            ..Config::default()
+        }
+    }
+    fn params() -> SystemParameters {
+        SystemParameters {
+            status: 0,
+            system_id: 9,
+            library_size: 200,
+            security_level: 3,
+            address: A,
+            packet_size: 128,
+            baud: 57_600,
+        }
+    }
+
+    #[test]
+    fn read_sys_para_bytes_from_the_manual_layout() {
+        // Status 0, system id 9, library 200 (0x00C8), level 3, address FFFFFFFF,
+        // packet size code 2 (128 bytes), baud factor 6 (57600).
+        let data = [
+            0, 0, 0, 9, 0, 0xC8, 0, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0, 2, 0, 6,
+        ];
+        assert_eq!(SystemParameters::parse(&data).unwrap(), params());
+        assert_eq!(params().to_bytes(), data);
+        let mut s = R30x::new(ScriptedLink::new([cmd(0x0F, &[]), ack(0, &data)]), quick()).unwrap();
+        assert_eq!(s.read_system_parameters().unwrap().packet_size, 128);
+        s.link.done();
+    }
+
+    #[test]
+    fn wrong_password_code_0x13() {
+        let mut s = R30x::new(
+            ScriptedLink::new([cmd(0x13, &[0, 0, 0, 0]), ack(0x13, &[])]),
+            quick(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.verify_password().unwrap_err().kind(),
+            ErrorKind::WrongPassword
+        );
+    }
+
+    #[test]
+    fn a_damaged_ack_is_retried_then_accepted() {
+        let mut bad = Packet::ack(A, 0, &[]).encode();
+        let n = bad.len();
+        bad[n - 1] ^= 1;
+        let mut s = R30x::new(
+            ScriptedLink::new([
+                cmd(0x13, &[0, 0, 0, 0]),
+                Step::Reply(bad),
+                Step::Silence, // the drain sees a quiet line
+                cmd(0x13, &[0, 0, 0, 0]),
+                ack(0, &[]),
+            ]),
+            quick(),
+        )
+        .unwrap();
+        s.verify_password().unwrap();
+        assert_eq!(s.stats().retries, 1);
+        s.link.done();
+    }
+
+    #[test]
+    fn gen_img_polls_until_a_finger_then_up_image_unpacks_nibbles() {
+        let mut steps = vec![
+            cmd(0x01, &[]),
+            ack(0x02, &[]),
+            cmd(0x01, &[]),
+            ack(0x00, &[]),
+            cmd(0x0A, &[]),
+            ack(0x00, &[]),
+        ];
+        // 256 x 288 4-bit: 36864 bytes in 288 packets of 128; pixel pair (0xF, 0x0) everywhere.
+        for i in 0..288 {
+            let kind = if i == 287 {
+                PacketKind::EndData
+            } else {
+                PacketKind::Data
+            };
+            steps.push(Step::Reply(
+                Packet {
+                    address: A,
+                    kind,
+                    payload: vec![0xF0; 128],
+                }
+                .encode(),
+            ));
+        }
+        let mut s = R30x::new(ScriptedLink::new(steps), quick()).unwrap();
+        s.params = Some(params());
+        s.wait_for_finger(Duration::from_secs(1)).unwrap();
+        let img = s.up_image().unwrap();
+        assert_eq!(img.dimensions(), (256, 288));
+        assert_eq!(img.get_pixel(0, 0).0[0], 255);
+        assert_eq!(img.get_pixel(1, 0).0[0], 0);
+        s.link.done();
+    }
+
+    #[test]
+    fn a_short_image_is_an_error_not_a_panic() {
+        let mut s = R30x::new(
+            ScriptedLink::new([
+                cmd(0x0A, &[]),
+                ack(0x00, &[]),
+                Step::Reply(
+                    Packet {
+                        address: A,
+                        kind: PacketKind::EndData,
+                        payload: vec![0; 10],
+                    }
+                    .encode(),
+                ),
+            ]),
+            quick(),
+        )
+        .unwrap();
+        let e = s.up_image().unwrap_err();
+        assert!(matches!(e, Error::ImageSize { got: 10, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn a_reply_from_another_address_is_wrong_address() {
+        let mut s = R30x::new(
+            ScriptedLink::new([
+                cmd(0x13, &[0, 0, 0, 0]),
+                Step::Reply(Packet::ack(0x0BAD_CAFE, 0, &[]).encode()),
+            ]),
+            quick(),
+        )
+        .unwrap();
+        let e = s.verify_password().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::WrongAddress);
+        assert!(e.to_string().contains("0x0badcafe"));
+    }
+
+    #[test]
+    fn bad_baud_is_refused_with_the_rule() {
+        let e = Config {
+            baud: 50_000,
+            ..Config::default()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(e.to_string().contains("9600 x N"));
+    }
+
+    #[test]
+    fn pack_and_unpack_are_inverse_on_4_bit_values() {
+        let img = GrayImage::from_fn(8, 2, |x, y| image::Luma([((x + y * 8) as u8 % 16) * 17]));
+        assert_eq!(unpack_image(&pack_image(&img), 8, 2), img);
+    }
+
+    #[test]
+    fn product_info_round_trips() {
+        let p = ProductInfo {
+            model: "R503".into(),
+            batch: "2611".into(),
+            serial: "SN123456".into(),
+            hardware_version: (1, 2),
+            sensor: "FPC1011F".into(),
+            width: 192,
+            height: 192,
+            template_size: 1536,
+            database_size: 200,
+        };
+        let b = p.to_bytes();
+        assert_eq!(b.len(), PROD_INFO_LEN);
+        assert_eq!(ProductInfo::parse(&b).unwrap(), p);
+        assert!(ProductInfo::parse(&b[..20]).is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! `rekam` as a technician runs it, against firmware-sim over pseudo-terminals.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use firmware_sim::fingerprint::ModuleSettings;
+use firmware_sim::{Fault, SigpadSim, SimConfig, Simulator};
+
+fn sim() -> Simulator {
+    Simulator::start(&SimConfig {
+        signature_pad: Some(SigpadSim {
+            speed: 8.0,
+            reach_ms: 50,
+            ..SigpadSim::default()
+        }),
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn config_for(sim: &Simulator, dir: &Path, fingerprint_extra: &str) -> std::path::PathBuf {
+    let text = format!(
+        "[station]\nid = \"TEST-01\"\nlanguage = \"en\"\n\n[fingerprint]\ndriver = \"r30x\"\nport = {:?}\nbaud = 57600\n{fingerprint_extra}\n[signature_pad]\ndriver = \"isdv4\"\nport = {:?}\nbaud = 38400\nend_after_ms = 300\nsettle_ms = 20\n",
+        sim.fingerprint().unwrap().path().display().to_string(),
+        sim.signature_pad().unwrap().path().display().to_string(),
+    );
+    let path = dir.join("station.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn rekam(args: &[&str], config: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("REKAM_LANG")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn diag_reports_every_device_and_saves_test_captures() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_for(&sim, dir.path(), "");
+    let out_dir = dir.path().join("out");
+    let out = rekam(
+        &["diag", "--json", "--out", out_dir.to_str().unwrap()],
+        &cfg,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["devices"][0]["info"]["model"], "R503-SIM");
+    assert_eq!(v["devices"][1]["info"]["firmware"], "1.5");
+    let fp = image::open(out_dir.join("fingerprint.png")).unwrap();
+    assert_eq!((fp.width(), fp.height()), (256, 288));
+    assert!(out_dir.join("signature_pad.png").exists());
+}
+
+#[test]
+fn diag_text_in_indonesian_by_default() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_for(&sim, dir.path(), "");
+    let out = rekam(&["--lang", "id", "diag", "--no-capture"], &cfg);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("uji mandiri") && stdout.contains("Semua perangkat siap"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_device_exits_non_zero_with_what_to_check() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_for(&sim, dir.path(), "");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &sim.fingerprint().unwrap().path().display().to_string(),
+        "/dev/ttyUSB-rekam-missing",
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = rekam(&["diag", "--no-capture"], &cfg);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("FAILED") && stdout.contains("not_found"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Check the USB cable"), "{stdout}");
+}
+
+#[test]
+fn wrong_password_busy_port_and_silence_each_say_what_to_check() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_for(&sim, dir.path(), "");
+    let fp = sim.fingerprint().unwrap();
+
+    fp.with_firmware(|fw| {
+        fw.set_settings(ModuleSettings {
+            password: 7,
+            ..ModuleSettings::default()
+        })
+    });
+    let out = rekam(&["diag", "--no-capture", "--json"], &cfg);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["devices"][0]["failure"]["kind"], "wrong_password");
+    assert!(v["devices"][0]["failure"]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("password"));
+    assert_eq!(v["devices"][1]["failure"], serde_json::Value::Null);
+
+    fp.with_firmware(|fw| fw.set_settings(ModuleSettings::default()));
+    fp.inject(Fault::Busy);
+    let v: serde_json::Value =
+        serde_json::from_slice(&rekam(&["diag", "--no-capture", "--json"], &cfg).stdout).unwrap();
+    assert_eq!(v["devices"][0]["failure"]["kind"], "busy");
+    fp.clear_faults();
+
+    fp.inject(Fault::Silent { frames: u32::MAX });
+    let v: serde_json::Value =
+        serde_json::from_slice(&rekam(&["diag", "--no-capture", "--json"], &cfg).stdout).unwrap();
+    assert_eq!(v["devices"][0]["failure"]["kind"], "timeout");
+    fp.clear_faults();
+}
+
+#[test]
+fn a_bad_configuration_value_names_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("station.toml");
+    std::fs::write(
+        &cfg,
+        "[fingerprint]\ndriver = \"r30x\"\nport = \"/dev/ttyUSB0\"\nbaud = 50000\n",
+    )
+    .unwrap();
+    let out = rekam(&["diag"], &cfg);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[fingerprint]") && stderr.contains("baud"),
+        "{stderr}"
+    );
+    let out = rekam(&["diag"], &dir.path().join("absent.toml"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
+}
+
+#[test]
+fn demo_runs_end_to_end_without_hardware() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rekam"))
+        .args(["--lang", "en", "demo", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("All devices ready"), "{stdout}");
+    let fp = image::open(dir.path().join("right_index.png"))
+        .unwrap()
+        .to_luma8();
+    assert_eq!(fp.dimensions(), (256, 288));
+    let sig = image::open(dir.path().join("signature.png"))
+        .unwrap()
+        .to_luma8();
+    assert!(sig.pixels().any(|p| p.0[0] < 100), "the signature has ink");
+}
