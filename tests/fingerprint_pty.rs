@@ -300,7 +300,7 @@ fn unplug_mid_transfer_is_disconnected_and_replug_recovers() {
 }
 
 #[test]
-fn unplugged_port_cannot_be_opened() {
+fn unplug_while_idle_fails_the_next_command() {
     let sim = sim();
     let fp = sim.fingerprint().unwrap();
     let mut s = scanner(&sim);
@@ -309,6 +309,43 @@ fn unplugged_port_cannot_be_opened() {
     std::thread::sleep(Duration::from_millis(50));
     let e = s.verify_password().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Disconnected, "{e}");
+}
+
+#[test]
+fn a_lost_byte_in_an_acknowledgement_is_recovered() {
+    let sim = sim();
+    let fp = sim.fingerprint().unwrap();
+    let mut s = scanner(&sim);
+    fp.inject(Fault::DropByte { frames: 1 });
+    s.connect().unwrap();
+    assert_eq!(s.stats().retries, 1);
+    // And in the UpImage acknowledgement, and in the last data packet.
+    s.wait_for_finger(Duration::from_secs(5)).unwrap();
+    let expected = fp.with_firmware(|fw| fw.image_buffer()).unwrap();
+    fp.inject(Fault::DropByte { frames: 1 });
+    assert_eq!(s.up_image().unwrap(), expected);
+    fp.inject(Fault::Noise { frames: 288 });
+    fp.inject(Fault::ExtraByte { frames: 1 });
+    assert_eq!(s.up_image().unwrap(), expected);
+}
+
+#[test]
+fn r307_self_test_skips_what_it_lacks() {
+    let sim = sim_with(FingerprintSim {
+        model: firmware_sim::fingerprint::Model::R307,
+        ..FingerprintSim::default()
+    });
+    let mut s = scanner(&sim);
+    s.connect().unwrap();
+    let t = Instant::now();
+    s.soft_reset().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "the ready byte was seen"
+    );
+    let report = s.self_test().unwrap();
+    assert!(report.passed(), "{report:?}");
+    assert!(!report.checks.iter().any(|c| c.name == "sensor"));
 }
 
 #[test]

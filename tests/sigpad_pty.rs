@@ -44,7 +44,7 @@ fn query_reports_the_pads_ranges_and_firmware() {
     let q = p.connect().unwrap();
     assert_eq!((q.max_x, q.max_y, q.max_pressure), (15_200, 9_500, 1023));
     let info = p.info().unwrap();
-    assert_eq!(info.firmware.as_deref(), Some("1.5"));
+    assert_eq!(info.firmware.as_deref(), Some("0x0105"));
     assert!(p.self_test().unwrap().passed());
 }
 
@@ -134,6 +134,29 @@ fn unplug_mid_signature_is_disconnected_without_hanging() {
     let e = p.capture_signature(Duration::from_secs(5)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Disconnected, "{e}");
     assert!(t.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn a_line_that_stalls_mid_stroke_ends_the_signature() {
+    let sim = sim();
+    let mut p = pad(&sim);
+    p.connect().unwrap();
+    // Every report after the first 30 is withheld: the pen seems frozen mid-stroke.
+    sim.signature_pad()
+        .unwrap()
+        .inject(Fault::Noise { frames: 30 });
+    sim.signature_pad()
+        .unwrap()
+        .inject(Fault::Silent { frames: u32::MAX });
+    let t = Instant::now();
+    let e = p.capture_signature(Duration::from_secs(5));
+    // Noise frames come first in the fault list, so 30 reports arrive, then silence.
+    let sig = e.unwrap();
+    assert!(sig.point_count() > 0);
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "ended by end_after, not max_duration"
+    );
 }
 
 #[test]

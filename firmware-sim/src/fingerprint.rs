@@ -20,7 +20,7 @@ pub enum Model {
     /// R307: 256 x 288 image, no product information, no LED ring.
     R307,
     /// R503: the R50x instruction set (product information, LED ring, handshake, sensor check),
-    /// simulated with the same 256 x 288 image as the R307.
+    /// simulated with the R307's 256 x 288 image (the real, capacitive R503 has 192 x 192).
     R503,
 }
 
@@ -328,7 +328,9 @@ impl FingerprintFirmware {
                 self.led = [params[0], params[1], params[2], params[3]];
                 out.push(self.ack(0x00, &[]));
             }
-            // Anything else: the module's "error when receiving package".
+            // Anything else: R50x modules say "unsupported command"; R30x modules answer
+            // "error when receiving package".
+            _ if r503 => out.push(self.ack(0xFC, &[])),
             _ => out.push(self.ack(0x01, &[])),
         }
     }

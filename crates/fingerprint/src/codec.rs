@@ -168,6 +168,9 @@ pub enum DecodeError {
     /// A header followed by an impossible length.
     #[error("a packet arrived with an impossible length {0}")]
     BadLength(u16),
+    /// The line fell quiet in the middle of a frame (bytes were lost).
+    #[error("a packet stopped short: {0} bytes of an incomplete frame")]
+    Truncated(usize),
 }
 
 /// Turns a byte stream into packets, resynchronising on the header after garbage.
@@ -206,6 +209,22 @@ impl Decoder {
     /// Bytes held that do not yet form a packet.
     pub fn pending(&self) -> usize {
         self.buf.len()
+    }
+
+    /// Removes `byte` if it is the next unread byte (e.g. the module's 0x55 ready byte, which is
+    /// not a packet). Returns whether it was there.
+    pub fn take_byte(&mut self, byte: u8) -> bool {
+        if self.buf.first() == Some(&byte) {
+            self.buf.remove(0);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether a header has been seen whose frame is not complete yet.
+    pub fn in_frame(&self) -> bool {
+        self.buf.starts_with(&HEADER)
     }
 
     /// Forgets everything buffered.

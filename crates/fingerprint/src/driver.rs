@@ -49,7 +49,8 @@ pub struct Config {
     pub baud: u32,
     /// How long to wait for an acknowledgement.
     pub ack_timeout: Duration,
-    /// How many times a command is sent again after a damaged reply.
+    /// How many attempts a command gets (the first included) when its reply arrives damaged or
+    /// the module reports it received the command damaged (code 0x01).
     pub retries: u32,
 }
 
@@ -393,6 +394,7 @@ impl<L: Link> R30x<L> {
         what: &'static str,
     ) -> Result<Result<Packet, DecodeError>, Error> {
         let deadline = Instant::now() + timeout;
+        let skipped_before = self.decoder.skipped();
         loop {
             while let Some(r) = self.decoder.next_packet() {
                 match r {
@@ -415,13 +417,28 @@ impl<L: Link> R30x<L> {
                 }
             }
             let now = Instant::now();
-            if now >= deadline {
-                return Err(self.no_answer(what, timeout));
-            }
-            match self.link.read(&mut self.buf, deadline - now) {
+            let read = if now >= deadline {
+                Err(LinkError::Timeout {
+                    port: String::new(),
+                    millis: 0,
+                })
+            } else {
+                self.link.read(&mut self.buf, deadline - now)
+            };
+            match read {
                 Ok(n) => {
                     self.stats.bytes_in += n as u64;
                     self.decoder.push(&self.buf[..n]);
+                }
+                Err(LinkError::Timeout { .. })
+                    if self.decoder.in_frame() || self.decoder.skipped() > skipped_before =>
+                {
+                    // Bytes came (part of a frame, or a frame too damaged to recognise) and
+                    // then nothing: bytes were lost on the line.
+                    self.stats.damaged_frames += 1;
+                    let n = self.decoder.pending();
+                    self.decoder.clear();
+                    return Ok(Err(DecodeError::Truncated(n)));
                 }
                 Err(LinkError::Timeout { .. }) => return Err(self.no_answer(what, timeout)),
                 Err(e) => return Err(e.into()),
@@ -484,6 +501,11 @@ impl<L: Link> R30x<L> {
                                 got: "an empty acknowledgement".into(),
                             });
                         };
+                        if code == 0x01 && attempt < self.config.retries {
+                            // The module received our command damaged: send it again.
+                            tracing::debug!(what, "module reports a damaged command");
+                            break;
+                        }
                         return Ok((code, data.to_vec()));
                     }
                     Ok(p) => {
@@ -572,7 +594,7 @@ impl<L: Link> R30x<L> {
             }
             if Instant::now() >= deadline {
                 return Err(Error::NoFinger {
-                    seconds: timeout.as_secs(),
+                    seconds: timeout.as_secs_f64(),
                 });
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -625,6 +647,8 @@ impl<L: Link> R30x<L> {
                             Upload::Receiving(Vec::with_capacity(expected))
                         }
                         (PacketKind::Ack, Some(&code)) => return Err(code_error("UpImage", code)),
+                        // The acknowledgement was lost and the image is already streaming.
+                        (PacketKind::Data | PacketKind::EndData, _) => return Ok(Attempt::Damaged),
                         (kind, _) => {
                             return Err(Error::Unexpected {
                                 expected: "the UpImage acknowledgement",
@@ -674,10 +698,11 @@ impl<L: Link> R30x<L> {
         let (code, _) =
             self.transact(instr::SOFT_RESET, &[], "SoftReset", self.config.ack_timeout)?;
         self.expect_ok("SoftReset", code)?;
-        // The ready byte is not a packet; the decoder would skip it as noise.
+        // The ready byte is not a packet. It may already sit behind the acknowledgement in the
+        // decoder; otherwise wait for it on the line.
         let deadline = Instant::now() + Duration::from_millis(1_000);
         let mut one = [0u8; 1];
-        while Instant::now() < deadline {
+        while !self.decoder.take_byte(READY_BYTE) && Instant::now() < deadline {
             match self.link.read(&mut one, deadline - Instant::now()) {
                 Ok(_) if one[0] == READY_BYTE => break,
                 Ok(_) => continue,
@@ -722,6 +747,8 @@ impl<L: Link> R30x<L> {
     /// A confirmation-only command that R50x modules offer and R30x modules may not.
     fn optional_check(&mut self, instruction: u8, what: &'static str) -> Result<Option<u8>, Error> {
         match self.transact(instruction, &[], what, self.config.ack_timeout) {
+            // R30x modules answer instructions they lack with 0x01, R50x modules with 0xFC.
+            Ok((0x01 | 0xFC, _)) => Ok(None),
             Ok((code, _)) => Ok(Some(code)),
             Err(Error::NoAnswer { .. }) => Ok(None),
             Err(e) => Err(e),

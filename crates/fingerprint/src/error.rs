@@ -66,10 +66,10 @@ pub enum Error {
         meaning: &'static str,
     },
     /// No finger was placed before the deadline.
-    #[error("no finger was placed on the scanner within {seconds} s: ask the person to place the finger flat on the glass")]
+    #[error("no finger was placed on the scanner within {seconds:.1} s: ask the person to place the finger flat on the glass")]
     NoFinger {
-        /// How long we waited.
-        seconds: u64,
+        /// How long we waited, in seconds.
+        seconds: f64,
     },
     /// The module sent an image of unexpected size.
     #[error("the fingerprint scanner sent {got} bytes of image data where {expected} were expected: the transfer was cut short")]
@@ -135,8 +135,10 @@ pub fn confirmation_meaning(code: u8) -> &'static str {
         0x15 => "no valid primary image",
         0x18 => "error writing flash",
         0x1A => "invalid register number",
+        0x20 => "address code incorrect",
         0x21 => "password must be verified first",
         0x29 => "sensor abnormal",
+        0xFC => "unsupported command",
         _ => "undocumented code",
     }
 }

@@ -1,4 +1,5 @@
-//! Driver for GROW R30x/R50x-class optical fingerprint modules (R307, R503 and compatibles)
+//! Driver for GROW R30x/R50x-class fingerprint modules (the optical R307, the capacitive R503
+//! and compatibles)
 //! over their serial protocol, as documented in `docs/protocols/r30x.md`.
 //!
 //! The driver is generic over its byte [`Link`](rekam_device::Link): a real serial port in

@@ -63,10 +63,10 @@ pub enum Error {
         max_pressure: u16,
     },
     /// Nothing was written before the deadline.
-    #[error("no signature was written on the pad within {seconds} s: hand the person the pen and ask them to sign inside the box")]
+    #[error("no signature was written on the pad within {seconds:.1} s: hand the person the pen and ask them to sign inside the box")]
     NoSignature {
-        /// How long we waited.
-        seconds: u64,
+        /// How long we waited, in seconds.
+        seconds: f64,
     },
     /// A configuration value is not acceptable.
     #[error("{0}")]
@@ -101,8 +101,8 @@ pub struct Config {
     pub settle: Duration,
     /// How long to wait for the query reply.
     pub query_timeout: Duration,
-    /// A signature ends when the pen has been away (out of proximity, or silent) this long after
-    /// the last stroke.
+    /// A signature ends when the pen has been away (out of proximity, or no reports at all) this
+    /// long.
     pub end_after: Duration,
     /// A signature never takes longer than this.
     pub max_duration: Duration,
@@ -125,7 +125,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), Error> {
         if ![9600, 19_200, 38_400, 57_600, 115_200].contains(&self.baud) {
             return Err(Error::Config(format!(
-                "the signature pad baud rate {} is not one ISDV4 pads use: 19200 or 38400",
+                "the signature pad baud rate {} is not valid: it must be 9600, 19200, 38400, 57600 or 115200 (ISDV4 pads commonly run at 19200 or 38400)",
                 self.baud
             )));
         }
@@ -144,8 +144,9 @@ impl Config {
 enum Phase {
     /// Started; no tip down yet.
     WaitingForPen { deadline: Instant },
-    /// At least one tip-down sample; `away_since` is when the pen last left or fell silent.
-    Writing { away_since: Option<Instant> },
+    /// At least one tip-down sample; `last_active` is the last report with the pen touching or
+    /// hovering.
+    Writing { last_active: Instant },
     /// Finished.
     Done,
 }
@@ -292,29 +293,26 @@ impl<L: Link> Isdv4<L> {
                     strokes.push(std::mem::take(&mut current));
                 }
                 phase = match phase {
-                    Phase::WaitingForPen { .. } if r.tip => Phase::Writing { away_since: None },
+                    Phase::WaitingForPen { .. } if r.tip => Phase::Writing { last_active: now },
                     Phase::Writing { .. } if r.tip || r.proximity => {
-                        Phase::Writing { away_since: None }
+                        Phase::Writing { last_active: now }
                     }
-                    Phase::Writing { away_since: None } => Phase::Writing {
-                        away_since: Some(now),
-                    },
                     other => other,
                 };
             }
             phase = match phase {
                 Phase::WaitingForPen { deadline } if now >= deadline => {
                     return Err(Error::NoSignature {
-                        seconds: timeout.as_secs(),
+                        seconds: timeout.as_secs_f64(),
                     })
                 }
-                // Silence counts as away: a pad stops reporting when the pen leaves.
-                Phase::Writing { away_since: None } if current.is_empty() => Phase::Writing {
-                    away_since: Some(now),
-                },
-                Phase::Writing {
-                    away_since: Some(since),
-                } if now.duration_since(since) >= self.config.end_after => Phase::Done,
+                // Away: out of proximity, or silent (a pad stops reporting when the pen
+                // leaves, and a stalled line must not hold the capture open).
+                Phase::Writing { last_active }
+                    if now.duration_since(last_active) >= self.config.end_after =>
+                {
+                    Phase::Done
+                }
                 Phase::Writing { .. }
                     if now.duration_since(started) >= self.config.max_duration =>
                 {
@@ -351,7 +349,7 @@ impl<L: Link + 'static> Device for Isdv4<L> {
             driver: "isdv4".into(),
             model: "Wacom ISDV4 (W8001) pen digitiser".into(),
             serial: None,
-            firmware: Some(format!("{}.{}", q.version >> 8, q.version & 0xFF)),
+            firmware: Some(format!("{:#06x}", q.version)),
             port: self.link.name().to_string(),
             details: vec![
                 ("max_x".into(), q.max_x.to_string()),

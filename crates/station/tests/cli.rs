@@ -59,7 +59,7 @@ fn diag_reports_every_device_and_saves_test_captures() {
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["ok"], true);
     assert_eq!(v["devices"][0]["info"]["model"], "R503-SIM");
-    assert_eq!(v["devices"][1]["info"]["firmware"], "1.5");
+    assert_eq!(v["devices"][1]["info"]["firmware"], "0x0105");
     let fp = image::open(out_dir.join("fingerprint.png")).unwrap();
     assert_eq!((fp.width(), fp.height()), (256, 288));
     assert!(out_dir.join("signature_pad.png").exists());
