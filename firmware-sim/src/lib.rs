@@ -15,10 +15,13 @@
 #![warn(missing_docs)]
 
 pub mod fingerprint;
+pub mod iris;
 mod runner;
 pub mod sigpad;
+pub mod umockdev;
 pub mod synth {
     //! Synthetic biometrics.
+    pub mod eye;
     pub mod finger;
     pub mod signature;
 }

@@ -175,6 +175,12 @@ pub enum LinkError {
         /// The port path.
         port: String,
     },
+    /// A USB endpoint stalled (the device refused the transfer).
+    #[error("the device {port} stalled the transfer (USB STALL): it refused the request")]
+    Stall {
+        /// The device.
+        port: String,
+    },
     /// A setting is not acceptable to the port.
     #[error("the port {port} refused the setting: {detail}")]
     InvalidSetting {
@@ -203,6 +209,7 @@ impl LinkError {
             LinkError::PermissionDenied { .. } => ErrorKind::PermissionDenied,
             LinkError::Timeout { .. } => ErrorKind::Timeout,
             LinkError::Disconnected { .. } => ErrorKind::Disconnected,
+            LinkError::Stall { .. } => ErrorKind::Protocol,
             LinkError::InvalidSetting { .. } => ErrorKind::InvalidInput,
             LinkError::Io { .. } => ErrorKind::Io,
         }

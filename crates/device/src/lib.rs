@@ -21,6 +21,7 @@ mod link;
 mod options;
 mod selector;
 pub mod system;
+mod usb;
 
 use std::fmt;
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use link::{Link, ScriptedLink, SerialLink, Step};
 pub use options::Options;
 pub use selector::{ParseSelectorError, Selector};
 pub use system::{FixedLister, SerialPortInfo, SystemLister, SystemSnapshot, UsbDeviceInfo};
+pub use usb::{map_rusb, RusbLink, UsbLink};
 
 /// The four kinds of device at a recording station.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
