@@ -17,7 +17,7 @@ fn sim_with(f: FingerprintSim) -> Simulator {
     Simulator::start(&SimConfig {
         fingerprint: Some(f),
         signature_pad: None,
-        run_dir: None,
+        ..SimConfig::default()
     })
     .unwrap()
 }

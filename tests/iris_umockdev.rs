@@ -86,14 +86,15 @@ fn child(test: &str) -> bool {
 }
 
 /// What a replay gave: the child's report line, the images it saved, the in-process result.
-type Replay = (String, Option<(image::GrayImage, image::GrayImage)>, Result<IrisImages, String>);
+type Replay = (
+    String,
+    Option<(image::GrayImage, image::GrayImage)>,
+    Result<IrisImages, String>,
+);
 
 /// Records `setup`'s scenario in-process, replays it under umockdev to the test `test`, and
 /// returns the child's report line, the images it saved, and what the in-process run got.
-fn replay(
-    test: &str,
-    setup: impl FnOnce(&mut IrisFirmware),
-) -> Option<Replay> {
+fn replay(test: &str, setup: impl FnOnce(&mut IrisFirmware)) -> Option<Replay> {
     let run = umockdev_run()?;
     let mut fw = IrisFirmware::new(IrisScenario::typical(11));
     setup(&mut fw);

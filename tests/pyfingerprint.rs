@@ -52,7 +52,7 @@ fn pyfingerprint_reads_the_simulated_module() {
     let sim = Simulator::start(&SimConfig {
         fingerprint: Some(FingerprintSim::default()),
         signature_pad: None,
-        run_dir: None,
+        ..SimConfig::default()
     })
     .unwrap();
     let fp = sim.fingerprint().unwrap();

@@ -17,7 +17,7 @@ fn sim() -> Simulator {
             reach_ms: 100,
             ..SigpadSim::default()
         }),
-        run_dir: None,
+        ..SimConfig::default()
     })
     .unwrap()
 }

@@ -238,6 +238,23 @@ pub struct SimConfig {
     pub fingerprint: Option<FingerprintSim>,
     /// The signature pad, if simulated.
     pub signature_pad: Option<SigpadSim>,
+    /// The iris scanner, if simulated (reached in-process through [`Simulator::iris_link`], or
+    /// through libusb under umockdev).
+    pub iris: Option<IrisSim>,
+}
+
+/// The simulated iris scanner, as configured in the `[sim.iris]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IrisSim {
+    /// Who looks into the scanner.
+    pub person: u64,
+}
+
+impl Default for IrisSim {
+    fn default() -> Self {
+        Self { person: 1 }
+    }
 }
 
 impl Default for SimConfig {
@@ -246,6 +263,7 @@ impl Default for SimConfig {
             run_dir: None,
             fingerprint: Some(FingerprintSim::default()),
             signature_pad: Some(SigpadSim::default()),
+            iris: Some(IrisSim::default()),
         }
     }
 }
@@ -383,6 +401,7 @@ pub struct Simulator {
     _tmp: Option<tempfile::TempDir>,
     fingerprint: Option<FingerprintHandle>,
     sigpad: Option<SigpadHandle>,
+    iris: Option<std::sync::Arc<std::sync::Mutex<iris::IrisFirmware>>>,
 }
 
 impl fmt::Debug for Simulator {
@@ -466,11 +485,17 @@ impl Simulator {
             }
             None => None,
         };
+        let iris = config.iris.as_ref().map(|i| {
+            std::sync::Arc::new(std::sync::Mutex::new(iris::IrisFirmware::new(
+                iris::IrisScenario::typical(i.person),
+            )))
+        });
         let sim = Self {
             run_dir,
             _tmp: tmp,
             fingerprint,
             sigpad,
+            iris,
         };
         std::fs::write(sim.run_dir.join("devices.toml"), sim.devices_toml())?;
         Ok(sim)
@@ -489,6 +514,18 @@ impl Simulator {
     /// The signature pad, if simulated.
     pub fn signature_pad(&self) -> Option<&SigpadHandle> {
         self.sigpad.as_ref()
+    }
+
+    /// The iris scanner's firmware, if simulated.
+    pub fn iris(&self) -> Option<&std::sync::Arc<std::sync::Mutex<iris::IrisFirmware>>> {
+        self.iris.as_ref()
+    }
+
+    /// A USB link to the simulated iris scanner, if simulated.
+    pub fn iris_link(&self) -> Option<iris::SimUsbLink> {
+        self.iris
+            .as_ref()
+            .map(|fw| iris::SimUsbLink::new(fw.clone()))
     }
 
     /// The device list that `rekam` reads: one table per device with its port and baud.

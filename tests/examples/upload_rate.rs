@@ -24,7 +24,7 @@ fn main() {
                 ..FingerprintSim::default()
             }),
             signature_pad: None,
-            run_dir: None,
+            ..SimConfig::default()
         })
         .unwrap();
         let fp = sim.fingerprint().unwrap();

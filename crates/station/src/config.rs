@@ -21,6 +21,8 @@ pub struct StationConfig {
     pub fingerprint: Option<DeviceConfig>,
     /// The signature pad.
     pub signature_pad: Option<DeviceConfig>,
+    /// The iris scanner.
+    pub iris: Option<DeviceConfig>,
     /// The simulator's own table (read by firmware-sim; `rekam` ignores it).
     #[serde(default, rename = "sim")]
     #[allow(dead_code)]
@@ -128,29 +130,27 @@ impl StationConfig {
         for (table, dev) in self.devices() {
             let sel = dev.selector(table)?;
             let opts = dev.options(table)?;
-            let known = match dev.driver.as_str() {
-                "r30x" => {
-                    rekam_fingerprint::R30xFactory::config(&opts)
-                        .map_err(|e| anyhow::anyhow!("[{table}] {e}"))?;
-                    "r30x"
-                }
-                "isdv4" => {
-                    rekam_sigpad::Isdv4Factory::config(&opts)
-                        .map_err(|e| anyhow::anyhow!("[{table}] {e}"))?;
-                    "isdv4"
-                }
-                other => bail!("[{table}] driver is '{other}'; the drivers are r30x (fingerprint) and isdv4 (signature pad)"),
+            let (expected, usb) = match table {
+                "fingerprint" => ("r30x", false),
+                "signature_pad" => ("isdv4", false),
+                _ => ("iris_usb", true),
             };
-            let expected = if table == "fingerprint" {
-                "r30x"
-            } else {
-                "isdv4"
-            };
-            if known != expected {
-                bail!("[{table}] driver is '{known}', which drives another kind of device; use '{expected}'");
+            if dev.driver != expected {
+                bail!(
+                    "[{table}] driver is '{}'; this table takes '{expected}'",
+                    dev.driver
+                );
             }
-            if !matches!(sel, Selector::Serial(_)) {
-                bail!("[{table}] port must be a serial port path, e.g. /dev/ttyUSB0");
+            let checked = match expected {
+                "r30x" => rekam_fingerprint::R30xFactory::config(&opts).map(drop),
+                "isdv4" => rekam_sigpad::Isdv4Factory::config(&opts).map(drop),
+                _ => rekam_iris::IrisFactory::config(&opts).map(drop),
+            };
+            checked.map_err(|e| anyhow::anyhow!("[{table}] {e}"))?;
+            match (usb, &sel) {
+                (false, Selector::Serial(_)) | (true, Selector::Usb { .. }) => {}
+                (false, _) => bail!("[{table}] port must be a serial port path, e.g. /dev/ttyUSB0"),
+                (true, _) => bail!("[{table}] port must be a USB VID:PID[:SERIAL], e.g. 1209:0001"),
             }
         }
         Ok(())
@@ -164,6 +164,9 @@ impl StationConfig {
         }
         if let Some(d) = &self.signature_pad {
             v.push(("signature_pad", d));
+        }
+        if let Some(d) = &self.iris {
+            v.push(("iris", d));
         }
         v
     }
@@ -236,7 +239,10 @@ mod tests {
         assert!(format!("{e:#}").contains("[station] language"));
         let e = StationConfig::parse("[signature_pad]\ndriver = \"r30x\"\nport = \"/dev/ttyS0\"\n")
             .unwrap_err();
-        assert!(format!("{e:#}").contains("use 'isdv4'"));
+        assert!(format!("{e:#}").contains("takes 'isdv4'"));
+        let e = StationConfig::parse("[iris]\ndriver = \"iris_usb\"\nport = \"/dev/ttyS0\"\n")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("VID:PID"));
         let e = StationConfig::parse(
             "[fingerprint]\ndriver = \"r30x\"\nport = \"/dev/ttyUSB0\"\npasword = 1\n",
         )

@@ -54,6 +54,36 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
             lang,
         },
     );
+    let mut report = report;
+    // The iris scanner is USB: the simulator serves it in-process, through the same driver.
+    if let Some(link) = sim.iris_link() {
+        let opened = rekam_iris::Iris::new(
+            link,
+            rekam_iris::Config {
+                poll_interval: Duration::from_millis(5),
+                ..rekam_iris::Config::default()
+            },
+        )
+        .map_err(rekam_device::DeviceError::from)
+        .and_then(|mut iris| {
+            iris.connect()?;
+            Ok(Box::new(iris) as Box<dyn rekam_device::Device>)
+        });
+        let r = diag::diagnose_opened(
+            "iris",
+            "iris_usb",
+            "sim usb 1209:0001",
+            opened,
+            &DiagOptions {
+                capture: true,
+                capture_timeout: Duration::from_secs(10),
+                out_dir: out_dir.join("diag"),
+                lang,
+            },
+        );
+        report.ok &= r.ok();
+        report.devices.push(r);
+    }
     text.push_str(&diag::render_text(&report, lang));
     let mut ok = report.ok;
 
@@ -73,6 +103,22 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
             }
         }
         let _ = device.close();
+    }
+    if let Some(link) = sim.iris_link() {
+        let mut iris = rekam_iris::Iris::new(link, rekam_iris::Config::default())?;
+        iris.connect()?;
+        let images = iris.capture_eyes(
+            rekam_iris::codec::Eyes::Both,
+            Duration::from_secs(10),
+            &mut |s| tracing::debug!(feedback = ?s.feedback, "iris guidance"),
+        )?;
+        for (name, img) in [("left_iris", images.left), ("right_iris", images.right)] {
+            if let Some(img) = img {
+                let path = out_dir.join(format!("{name}.png"));
+                img.save(&path)?;
+                saved.push(path);
+            }
+        }
     }
     text.push_str(&format!(
         "\n{}\n",

@@ -175,15 +175,6 @@ fn diagnose_device(
     registry: &Registry,
     opts: &DiagOptions,
 ) -> DeviceReport {
-    let mut r = DeviceReport {
-        table: table.to_string(),
-        driver: dev.driver.clone(),
-        port: dev.port.clone(),
-        info: None,
-        self_test: None,
-        capture: None,
-        failure: None,
-    };
     let opened = dev
         .selector(table)
         .map_err(|e| DeviceError::new(ErrorKind::InvalidInput, format!("{e:#}")))
@@ -193,36 +184,59 @@ fn diagnose_device(
                 .map_err(|e| DeviceError::new(ErrorKind::InvalidInput, format!("{e:#}")))?;
             registry.open(&dev.driver, &sel, &o)
         });
+    diagnose_opened(table, &dev.driver, &dev.port, opened, opts)
+}
+
+/// The position a test capture of the device in `table` is taken at.
+fn test_position(table: &str) -> Position {
+    match table {
+        "signature_pad" => Position::Signature,
+        "iris" => Position::Iris(rekam_device::Eye::Right),
+        _ => Position::Unknown,
+    }
+}
+
+/// Runs info, self-test and a test capture on a device already opened (or the error of
+/// opening it).
+pub fn diagnose_opened(
+    table: &str,
+    driver: &str,
+    port: &str,
+    opened: Result<Box<dyn rekam_device::Device>, DeviceError>,
+    opts: &DiagOptions,
+) -> DeviceReport {
+    let mut r = DeviceReport {
+        table: table.to_string(),
+        driver: driver.to_string(),
+        port: port.to_string(),
+        info: None,
+        self_test: None,
+        capture: None,
+        failure: None,
+    };
     let mut device = match opened {
         Ok(d) => d,
         Err(e) => {
-            r.failure = Some(failure("open", &e, &dev.port, opts.lang));
+            r.failure = Some(failure("open", &e, port, opts.lang));
             return r;
         }
     };
     match device.info() {
         Ok(i) => r.info = Some(i),
         Err(e) => {
-            r.failure = Some(failure("info", &e, &dev.port, opts.lang));
+            r.failure = Some(failure("info", &e, port, opts.lang));
             return r;
         }
     }
     match device.self_test() {
         Ok(t) => r.self_test = Some(t),
         Err(e) => {
-            r.failure = Some(failure("self_test", &e, &dev.port, opts.lang));
+            r.failure = Some(failure("self_test", &e, port, opts.lang));
             return r;
         }
     }
     if opts.capture {
-        let req = CaptureRequest::new(
-            if table == "signature_pad" {
-                Position::Signature
-            } else {
-                Position::Unknown
-            },
-            opts.capture_timeout,
-        );
+        let req = CaptureRequest::new(test_position(table), opts.capture_timeout);
         match device.capture(&req) {
             Ok(c) => match save_capture(&c, &opts.out_dir, table) {
                 Ok(s) => r.capture = Some(s),
@@ -239,7 +253,7 @@ fn diagnose_device(
                         .to_string(),
                 }),
             },
-            Err(e) => r.failure = Some(failure("capture", &e, &dev.port, opts.lang)),
+            Err(e) => r.failure = Some(failure("capture", &e, port, opts.lang)),
         }
     }
     let _ = device.close();

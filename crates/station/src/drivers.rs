@@ -4,10 +4,11 @@ use rekam_device::{DriverFactory, Registry};
 
 static R30X: rekam_fingerprint::R30xFactory = rekam_fingerprint::R30xFactory;
 static ISDV4: rekam_sigpad::Isdv4Factory = rekam_sigpad::Isdv4Factory;
+static IRIS: rekam_iris::IrisFactory = rekam_iris::IrisFactory;
 
 /// Every driver Rekam has.
 pub fn factories() -> Vec<&'static dyn DriverFactory> {
-    vec![&R30X, &ISDV4]
+    vec![&R30X, &ISDV4, &IRIS]
 }
 
 /// A registry of every driver, listing the real machine.
@@ -32,6 +33,11 @@ pub const KNOWN_USB: &[(u16, Option<u16>, &str)] = &[
     (0x147e, Some(0x2016), "UPEK TouchChip fingerprint reader"),
     (0x138a, Some(0x0011), "Validity VFS5011 fingerprint reader"),
     (0x056a, None, "Wacom pen digitiser or signature pad"),
+    (
+        rekam_iris::codec::VID,
+        Some(rekam_iris::codec::PID),
+        "iris scanner (Rekam iris USB protocol)",
+    ),
 ];
 
 /// What is known of a USB id.

@@ -180,4 +180,8 @@ fn demo_runs_end_to_end_without_hardware() {
         .unwrap()
         .to_luma8();
     assert!(sig.pixels().any(|p| p.0[0] < 100), "the signature has ink");
+    for eye in ["left_iris.png", "right_iris.png"] {
+        let iris = image::open(dir.path().join(eye)).unwrap().to_luma8();
+        assert_eq!(iris.dimensions(), (640, 480));
+    }
 }
