@@ -1,0 +1,1 @@
+//! face quality. (To be written.)

@@ -1,0 +1,1 @@
+//! finger quality. (To be written.)

@@ -1,0 +1,1 @@
+//! iris quality. (To be written.)

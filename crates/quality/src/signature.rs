@@ -1,0 +1,1 @@
+//! signature quality. (To be written.)
