@@ -1,0 +1,577 @@
+//! The enrollment record: its data model, its signed archive format, and the station's key.
+//!
+//! A record is one person's complete recording. On disk it is a POSIX ustar archive (readable
+//! with `tar -xf`) whose members are `manifest.json`, the capture files it lists with their
+//! SHA-256, and last `record.sig`: an ed25519 signature by the station over every archive byte
+//! before that member. Headers are deterministic, so a verifier checks the signature and then
+//! that the rest of the file is exactly the canonical tail: any changed byte anywhere fails.
+//! `docs/record-format.md` specifies it fully, for readers without this code.
+//!
+//! ```
+//! use rekam_record::{Manifest, Person, Sex, Service, StationKey, seal, verify, Attachment};
+//! let key = StationKey::generate();
+//! let manifest = Manifest::new("ST-01", "op-7", &key.public_hex(), Person {
+//!     nik: "3578011201990001".into(), name: "Siti".into(), birth_date: "1999-01-12".into(),
+//!     sex: Sex::Female, service: Service::New,
+//! });
+//! let bytes = seal(&manifest, &[Attachment::new("captures/face.png", vec![1, 2, 3])], &key).unwrap();
+//! let back = verify(&bytes, &key.verifying_key()).unwrap();
+//! assert_eq!(back.manifest.record_id, manifest.record_id);
+//! ```
+#![warn(missing_docs)]
+
+mod keys;
+pub mod tar;
+
+use std::fmt;
+
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use keys::{verifying_key_from_hex, StationKey};
+
+/// The format name written in every manifest.
+pub const FORMAT: &str = "rekam-record/1";
+/// The bytes signed are this prefix followed by the archive prefix (domain separation).
+pub const SIGNING_CONTEXT: &[u8] = b"rekam-record-v1\0";
+/// The manifest member's name.
+pub const MANIFEST: &str = "manifest.json";
+/// The signature member's name.
+pub const SIGNATURE: &str = "record.sig";
+
+/// What went wrong with a record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The bytes are not a record archive.
+    #[error("{0}")]
+    Format(String),
+    /// The signature does not verify with the given key.
+    #[error("the record's signature does not verify with the station key: the record was altered or signed by another station")]
+    BadSignature,
+    /// A listed file's hash does not match.
+    #[error(
+        "the record's file {0} does not match its SHA-256 in the manifest: the record was altered"
+    )]
+    BadHash(String),
+    /// The manifest's JSON is not a record manifest.
+    #[error("the record's manifest is not valid: {0}")]
+    Manifest(String),
+    /// Reading or writing the station key failed.
+    #[error("{0}")]
+    Key(String),
+}
+
+/// Sex as recorded on the KTP-el.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    /// Laki-laki.
+    Male,
+    /// Perempuan.
+    Female,
+}
+
+/// The service the recording is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    /// A first card.
+    New,
+    /// Replacement of a lost card.
+    ReplacementLost,
+    /// Replacement of a damaged card.
+    ReplacementDamaged,
+    /// A change of data.
+    DataChange,
+    /// Moved in from another region.
+    MovedIn,
+    /// Recording only.
+    RecordingOnly,
+}
+
+impl Service {
+    /// Whether a person already recorded on this station may be recorded again for it.
+    pub fn allows_rerecording(self) -> bool {
+        matches!(
+            self,
+            Service::ReplacementLost | Service::ReplacementDamaged | Service::DataChange
+        )
+    }
+}
+
+/// The person header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// NIK, 16 digits.
+    pub nik: String,
+    /// Full name.
+    pub name: String,
+    /// Birth date, YYYY-MM-DD.
+    pub birth_date: String,
+    /// Sex.
+    pub sex: Sex,
+    /// The service.
+    pub service: Service,
+}
+
+/// How a capture ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureStatus {
+    /// Passed its quality gate.
+    Captured,
+    /// The best of the allowed attempts, below the threshold.
+    ForceCaptured,
+    /// Not capturable (missing, amputated, bandaged); see the exception.
+    Exception,
+}
+
+/// A justified exception instead of a capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    /// `missing`, `amputated`, `bandaged`, `missing_eye`, ...
+    pub reason: String,
+    /// The operator's note.
+    pub note: String,
+    /// The archive member holding the photo of the exception.
+    pub photo_file: Option<String>,
+    /// Its SHA-256, hex.
+    pub photo_sha256: Option<String>,
+    /// The supervisor who approved it.
+    pub approved_by: Option<String>,
+}
+
+/// Properties of a stored image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// Always `png` (lossless).
+    pub format: String,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+    /// Pixels per inch, when known (fingerprints).
+    pub ppi: Option<u32>,
+    /// `gray8` or `rgb8`.
+    pub pixel: String,
+    /// Grey levels the device delivered before scaling to 8 bits.
+    pub source_levels: u16,
+}
+
+/// The quality of a kept capture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityEntry {
+    /// 0-100.
+    pub score: u8,
+    /// The threshold it was gated at.
+    pub threshold: u8,
+    /// Component measures, name → value.
+    pub measures: Vec<(String, f64)>,
+}
+
+/// One capture in the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureEntry {
+    /// `finger`, `iris`, `face`, `signature`.
+    pub modality: String,
+    /// Body position, e.g. `right_index`, `left_eye`, `face`, `signature`.
+    pub position: String,
+    /// How it ended.
+    pub status: CaptureStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Quality of the kept capture (absent for an exception).
+    pub quality: Option<QualityEntry>,
+    /// The archive member holding it (absent for an exception).
+    pub file: Option<String>,
+    /// Its SHA-256, hex.
+    pub sha256: Option<String>,
+    /// Image properties.
+    pub image: Option<ImageInfo>,
+    /// The exception, when not capturable.
+    pub exception: Option<Exception>,
+}
+
+/// The record's manifest (`manifest.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT`].
+    pub format: String,
+    /// Time-ordered id (UUID version 7).
+    pub record_id: String,
+    /// The station.
+    pub station_id: String,
+    /// The station's ed25519 public key, hex.
+    pub station_public_key: String,
+    /// The operator who recorded.
+    pub operator_id: String,
+    /// The supervisor who approved exceptions, if any.
+    pub supervisor_id: Option<String>,
+    /// When the session started, RFC 3339 UTC.
+    pub started_at: String,
+    /// When the record was sealed, RFC 3339 UTC.
+    pub sealed_at: String,
+    /// The person.
+    pub person: Person,
+    /// Warnings the operator confirmed (e.g. the NIK's birth date differs).
+    pub confirmed_warnings: Vec<String>,
+    /// Every capture.
+    pub captures: Vec<CaptureEntry>,
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+}
+
+impl Manifest {
+    /// A new manifest with a fresh time-ordered id, started now.
+    pub fn new(
+        station_id: &str,
+        operator_id: &str,
+        station_public_key: &str,
+        person: Person,
+    ) -> Self {
+        let now = now_rfc3339();
+        Self {
+            format: FORMAT.into(),
+            record_id: uuid::Uuid::now_v7().to_string(),
+            station_id: station_id.into(),
+            station_public_key: station_public_key.into(),
+            operator_id: operator_id.into(),
+            supervisor_id: None,
+            started_at: now.clone(),
+            sealed_at: now,
+            person,
+            confirmed_warnings: Vec::new(),
+            captures: Vec::new(),
+        }
+    }
+}
+
+/// A file stored in the archive.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// Member name, e.g. `captures/right_index.png`.
+    pub name: String,
+    /// Bytes.
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for Attachment {
+    // Biometric data never goes to logs: only the name and size.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Attachment {{ name: {:?}, len: {} }}",
+            self.name,
+            self.data.len()
+        )
+    }
+}
+
+impl Attachment {
+    /// A file named `name`.
+    pub fn new(name: impl Into<String>, data: Vec<u8>) -> Self {
+        Self {
+            name: name.into(),
+            data,
+        }
+    }
+}
+
+/// Lower-case hex of SHA-256.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+/// Lower-case hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Parses lower- or upper-case hex.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The canonical tail of an archive: the signature member and the end blocks.
+fn tail(signature: &[u8; 64]) -> Result<Vec<u8>, RecordError> {
+    let mut out = Vec::with_capacity(4 * tar::BLOCK);
+    tar::append(&mut out, SIGNATURE, signature)?;
+    tar::finish(&mut out);
+    Ok(out)
+}
+
+/// Writes the archive: the manifest, then each attachment, then the signature. The manifest's
+/// `sealed_at` is set now; every file the manifest names must be among the attachments.
+pub fn seal(
+    manifest: &Manifest,
+    attachments: &[Attachment],
+    key: &StationKey,
+) -> Result<Vec<u8>, RecordError> {
+    let mut m = manifest.clone();
+    m.sealed_at = now_rfc3339();
+    m.station_public_key = key.public_hex();
+    for c in &m.captures {
+        let named = c.file.iter().map(|f| (f, &c.sha256)).chain(
+            c.exception
+                .iter()
+                .filter_map(|e| e.photo_file.as_ref().map(|f| (f, &e.photo_sha256))),
+        );
+        for (file, sha) in named {
+            let a = attachments
+                .iter()
+                .find(|a| &a.name == file)
+                .ok_or_else(|| {
+                    RecordError::Manifest(format!(
+                        "the manifest names {file} but no such file is attached"
+                    ))
+                })?;
+            if sha.as_deref() != Some(sha256_hex(&a.data).as_str()) {
+                return Err(RecordError::Manifest(format!(
+                    "the SHA-256 of {file} in the manifest is not that of the attached file"
+                )));
+            }
+        }
+    }
+    let json = serde_json::to_vec(&m).map_err(|e| RecordError::Manifest(e.to_string()))?;
+    let mut out = Vec::with_capacity(
+        json.len()
+            + attachments
+                .iter()
+                .map(|a| a.data.len() + 1024)
+                .sum::<usize>()
+            + 4096,
+    );
+    tar::append(&mut out, MANIFEST, &json)?;
+    for a in attachments {
+        if a.name == MANIFEST || a.name == SIGNATURE {
+            return Err(RecordError::Format(format!(
+                "an attachment may not be called {}",
+                a.name
+            )));
+        }
+        tar::append(&mut out, &a.name, &a.data)?;
+    }
+    let mut msg = Vec::with_capacity(SIGNING_CONTEXT.len() + out.len());
+    msg.extend_from_slice(SIGNING_CONTEXT);
+    msg.extend_from_slice(&out);
+    let sig = key.sign(&msg);
+    out.extend_from_slice(&tail(&sig)?);
+    Ok(out)
+}
+
+/// A record read back and verified.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The attachments, in archive order.
+    pub attachments: Vec<Attachment>,
+}
+
+/// Reads a record without checking its signature (e.g. to reconcile a store's index); use
+/// [`verify`] for anything that trusts its contents.
+pub fn read_unverified(bytes: &[u8]) -> Result<Manifest, RecordError> {
+    let members = tar::read(bytes)?;
+    let first = members
+        .first()
+        .filter(|m| m.name == MANIFEST)
+        .ok_or_else(|| {
+            RecordError::Format(format!("the record archive does not start with {MANIFEST}"))
+        })?;
+    serde_json::from_slice(first.data).map_err(|e| RecordError::Manifest(e.to_string()))
+}
+
+/// Verifies a record with the station's public key: the signature over every byte before the
+/// signature member, the exact canonical tail, the manifest, and every listed file's SHA-256.
+pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<Verified, RecordError> {
+    let members = tar::read(bytes)?;
+    let Some((sig_member, rest)) = members.split_last() else {
+        return Err(RecordError::Format("the record archive is empty".into()));
+    };
+    if sig_member.name != SIGNATURE || sig_member.data.len() != 64 {
+        return Err(RecordError::Format(format!(
+            "the record archive does not end with a 64-byte {SIGNATURE}"
+        )));
+    }
+    let mut sig = [0u8; 64];
+    sig.copy_from_slice(sig_member.data);
+    if bytes[sig_member.offset..] != tail(&sig)?[..] {
+        return Err(RecordError::BadSignature);
+    }
+    let mut msg = Vec::with_capacity(SIGNING_CONTEXT.len() + sig_member.offset);
+    msg.extend_from_slice(SIGNING_CONTEXT);
+    msg.extend_from_slice(&bytes[..sig_member.offset]);
+    key.verify(&msg, &Signature::from_bytes(&sig))
+        .map_err(|_| RecordError::BadSignature)?;
+    let Some((manifest_member, files)) = rest.split_first() else {
+        return Err(RecordError::Format(
+            "the record archive has no manifest".into(),
+        ));
+    };
+    if manifest_member.name != MANIFEST {
+        return Err(RecordError::Format(format!(
+            "the record archive does not start with {MANIFEST}"
+        )));
+    }
+    let manifest: Manifest = serde_json::from_slice(manifest_member.data)
+        .map_err(|e| RecordError::Manifest(e.to_string()))?;
+    if manifest.format != FORMAT {
+        return Err(RecordError::Manifest(format!(
+            "format '{}' is not {FORMAT}",
+            manifest.format
+        )));
+    }
+    if unhex(&manifest.station_public_key).as_deref() != Some(key.as_bytes().as_slice()) {
+        return Err(RecordError::BadSignature);
+    }
+    let attachments: Vec<Attachment> = files
+        .iter()
+        .map(|m| Attachment::new(m.name.clone(), m.data.to_vec()))
+        .collect();
+    for c in &manifest.captures {
+        let named = c.file.iter().map(|f| (f, &c.sha256)).chain(
+            c.exception
+                .iter()
+                .filter_map(|e| e.photo_file.as_ref().map(|f| (f, &e.photo_sha256))),
+        );
+        for (file, sha) in named {
+            let a = attachments
+                .iter()
+                .find(|a| &a.name == file)
+                .ok_or_else(|| {
+                    RecordError::Manifest(format!(
+                        "the manifest names {file}, which is not in the archive"
+                    ))
+                })?;
+            if sha.as_deref() != Some(sha256_hex(&a.data).as_str()) {
+                return Err(RecordError::BadHash(file.clone()));
+            }
+        }
+    }
+    Ok(Verified {
+        manifest,
+        attachments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(key: &StationKey) -> (Manifest, Vec<Attachment>) {
+        let png = vec![0x89, b'P', b'N', b'G', 1, 2, 3, 4];
+        let mut m = Manifest::new(
+            "ST-01",
+            "op-1",
+            &key.public_hex(),
+            Person {
+                nik: "3578015507990002".into(),
+                name: "Dewi Lestari".into(),
+                birth_date: "1999-07-15".into(),
+                sex: Sex::Female,
+                service: Service::New,
+            },
+        );
+        m.captures.push(CaptureEntry {
+            modality: "finger".into(),
+            position: "right_index".into(),
+            status: CaptureStatus::Captured,
+            attempts: 1,
+            quality: Some(QualityEntry {
+                score: 77,
+                threshold: 40,
+                measures: vec![("orientation_certainty".into(), 0.61)],
+            }),
+            file: Some("captures/right_index.png".into()),
+            sha256: Some(sha256_hex(&png)),
+            image: Some(ImageInfo {
+                format: "png".into(),
+                width: 256,
+                height: 288,
+                ppi: Some(500),
+                pixel: "gray8".into(),
+                source_levels: 16,
+            }),
+            exception: None,
+        });
+        (m, vec![Attachment::new("captures/right_index.png", png)])
+    }
+
+    #[test]
+    fn every_changed_byte_fails_verification() {
+        let key = StationKey::generate();
+        let (m, a) = sample(&key);
+        let bytes = seal(&m, &a, &key).unwrap();
+        verify(&bytes, &key.verifying_key()).unwrap();
+        // Every single byte, flipped, must fail (the archive is a few kilobytes).
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x01;
+            assert!(
+                verify(&b, &key.verifying_key()).is_err(),
+                "byte {i} changed and still verified"
+            );
+        }
+        // Appended or truncated bytes fail too.
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(verify(&longer, &key.verifying_key()).is_err());
+        assert!(verify(&bytes[..bytes.len() - 1], &key.verifying_key()).is_err());
+    }
+
+    #[test]
+    fn another_stations_key_fails() {
+        let key = StationKey::generate();
+        let (m, a) = sample(&key);
+        let bytes = seal(&m, &a, &key).unwrap();
+        let other = StationKey::generate();
+        assert!(matches!(
+            verify(&bytes, &other.verifying_key()),
+            Err(RecordError::BadSignature)
+        ));
+    }
+
+    #[test]
+    fn sealing_checks_the_manifest_against_the_files() {
+        let key = StationKey::generate();
+        let (m, mut a) = sample(&key);
+        a[0].data.push(9);
+        assert!(seal(&m, &a, &key).is_err());
+        assert!(seal(&m, &[], &key).is_err());
+    }
+
+    #[test]
+    fn record_ids_are_time_ordered() {
+        let key = StationKey::generate();
+        let (a, _) = sample(&key);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let (b, _) = sample(&key);
+        assert!(a.record_id < b.record_id);
+    }
+
+    #[test]
+    fn attachments_do_not_print_their_bytes() {
+        let a = Attachment::new("captures/x.png", vec![7; 100]);
+        assert_eq!(
+            format!("{a:?}"),
+            "Attachment { name: \"captures/x.png\", len: 100 }"
+        );
+    }
+}

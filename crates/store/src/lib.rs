@@ -1,0 +1,1 @@
+//! Durable enrollment record store (in progress).
