@@ -14,16 +14,35 @@ use rekam_iris::codec::Eyes;
 use rekam_iris::{Config, Iris};
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50);
     let fw = Arc::new(Mutex::new(IrisFirmware::new(IrisScenario::typical(3))));
-    let mut iris = Iris::new(SimUsbLink::new(fw), Config { poll_interval: Duration::ZERO, ..Config::default() }).unwrap();
+    let mut iris = Iris::new(
+        SimUsbLink::new(fw),
+        Config {
+            poll_interval: Duration::ZERO,
+            ..Config::default()
+        },
+    )
+    .unwrap();
     iris.connect().unwrap();
     let mut both = Vec::new();
     let mut one = Vec::new();
     for i in 0..runs {
         let t = Instant::now();
-        iris.capture_eyes(if i % 2 == 0 { Eyes::Both } else { Eyes::Right }, Duration::from_secs(5), &mut |_| {}).unwrap();
-        if i % 2 == 0 { both.push(t.elapsed()) } else { one.push(t.elapsed()) }
+        iris.capture_eyes(
+            if i % 2 == 0 { Eyes::Both } else { Eyes::Right },
+            Duration::from_secs(5),
+            &mut |_| {},
+        )
+        .unwrap();
+        if i % 2 == 0 {
+            both.push(t.elapsed())
+        } else {
+            one.push(t.elapsed())
+        }
     }
     for (name, mut v) in [("both eyes", both), ("one eye", one)] {
         v.sort();
