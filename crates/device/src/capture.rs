@@ -6,7 +6,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 /// A finger, numbered as ISO/IEC 19794-4 and ANSI/NIST-ITL number finger positions (1-10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Finger {
     /// Position 1.
@@ -119,7 +121,9 @@ impl FromStr for Finger {
 }
 
 /// An eye.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Eye {
     /// The person's right eye.
