@@ -146,7 +146,7 @@ pub fn parse(s: &str, today: Date) -> Result<Nik, NikError> {
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NikError::NotDigits);
     }
-    let d = |i: usize| u8::from(digits.as_bytes()[i] - b'0');
+    let d = |i: usize| digits.as_bytes()[i] - b'0';
     let two = |i: usize| d(i) * 10 + d(i + 1);
     let province = two(0);
     // A leading 0 is a temporary village number: accepted with a warning, region not checked.
