@@ -1,2 +1,190 @@
-//! Rekam's office workflow: the published service standard of a KTP-el office.
+//! Rekam's office workflow: the published service standard (standar pelayanan) of a KTP-el
+//! office, as software.
+//!
+//! An office's standard is configuration ([`OfficeConfig`], `config/office.toml`): its
+//! services, the requirements of each, its time limits on a working calendar, its complaint
+//! channels and its staff. [`Service`] runs that standard over the station's sled database:
+//!
+//! - queue tickets per service with a prefix, reset daily ([`ticket`]);
+//! - applications moving through one state machine whose every step checks the actor's role
+//!   and appends to an audit trail ([`application`]): file check (with the slip of what is
+//!   missing, and the age rule), supervisor verification, recording (linked later to the
+//!   pipeline's enrollment record), the register book entry, printing or sending for printing,
+//!   the pickup register and the handover;
+//! - the time limit of each application, its breach and its extension (001's 24 hours);
+//! - the complaint book and its quarterly recap ([`complaint`]);
+//! - the satisfaction survey, SKM, per PermenPAN-RB 14/2017 ([`skm`]);
+//! - daily and monthly reports as CSV and as a printable page ([`report`]);
+//! - the `rekam service …` subcommands ([`cli`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use rekam_service::{OfficeConfig, Service, ServiceOptions, TestClock, Role};
+//! use time::macros::datetime;
+//!
+//! let office = OfficeConfig::load(std::path::Path::new(concat!(
+//!     env!("CARGO_MANIFEST_DIR"), "/../../config/offices/kedopok.toml")))?;
+//! let db = sled::Config::new().temporary(true).open()?;
+//! let clock = Arc::new(TestClock::new(datetime!(2026-03-02 08:00 +7)));
+//! let svc = Service::open_with(&db, office, clock, ServiceOptions::fast_for_tests())?;
+//! svc.create_account(None, "camat", "Camat Kedopok", &[Role::HeadOfOffice], "rahasia-123")?;
+//! let camat = svc.authenticate("camat", "rahasia-123")?;
+//! assert!(camat.has(Role::HeadOfOffice));
+//! let t = svc.take_ticket("perekaman")?;
+//! assert_eq!(t.number, "A001");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+pub mod accounts;
+pub mod application;
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod complaint;
+pub mod config;
+pub mod eligibility;
+mod error;
+mod lang;
+pub mod nik;
+pub mod report;
+pub mod skm;
+pub mod stats;
+pub mod store;
+pub mod ticket;
+
+#[cfg(test)]
+mod testutil;
+
+pub use accounts::{Actor, Role};
+pub use application::{Action, Application, State};
+pub use clock::{Clock, SystemClock, TestClock};
+pub use config::OfficeConfig;
+pub use error::{Error, ErrorKind, Result};
+pub use lang::{Lang, Msg};
+pub use sled;
+
+/// Options of a [`Service`] that are not part of the office's standard.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceOptions {
+    /// Argon2id parameters for new password hashes; the default is argon2's (19 MiB, 2 passes,
+    /// 1 lane). Verification always uses the parameters stored in the hash.
+    pub password_params: argon2::Params,
+}
+
+impl ServiceOptions {
+    /// Cheap Argon2id parameters (64 KiB, 1 pass) so that tests creating many accounts stay
+    /// fast in debug builds. Never for a station.
+    pub fn fast_for_tests() -> ServiceOptions {
+        ServiceOptions {
+            password_params: argon2::Params::new(64, 1, 1, None)
+                .unwrap_or_else(|_| argon2::Params::default()),
+        }
+    }
+}
+
+/// The office's workflow over the station's database.
+#[derive(Debug)]
+pub struct Service {
+    db: sled::Db,
+    trees: store::Trees,
+    office: OfficeConfig,
+    clock: Arc<dyn Clock>,
+    options: ServiceOptions,
+}
+
+impl Service {
+    /// Opens the workflow on the caller's database (the crate opens no path of its own; it uses
+    /// its `service.*` trees) with the default options.
+    pub fn open(db: &sled::Db, office: OfficeConfig, clock: Arc<dyn Clock>) -> Result<Service> {
+        Service::open_with(db, office, clock, ServiceOptions::default())
+    }
+
+    /// Opens with explicit options.
+    pub fn open_with(
+        db: &sled::Db,
+        office: OfficeConfig,
+        clock: Arc<dyn Clock>,
+        options: ServiceOptions,
+    ) -> Result<Service> {
+        let trees = store::Trees::open(db)?;
+        tracing::debug!(office = %office.office.code, "service store opened");
+        Ok(Service {
+            db: db.clone(),
+            trees,
+            office,
+            clock,
+            options,
+        })
+    }
+
+    /// The office's configuration.
+    pub fn office(&self) -> &OfficeConfig {
+        &self.office
+    }
+
+    /// Now, in the office's zone.
+    pub fn now(&self) -> OffsetDateTime {
+        self.local(self.clock.now())
+    }
+
+    /// `t` in the office's zone.
+    pub fn local(&self, t: OffsetDateTime) -> OffsetDateTime {
+        self.office.calendar.local(t)
+    }
+
+    /// Today's date at the office.
+    pub fn today(&self) -> time::Date {
+        self.now().date()
+    }
+
+    /// Writes everything to disk (sled's flush).
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The audit trail between two instants (inclusive start, exclusive end).
+    pub fn audit_trail(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> Result<Vec<store::AuditEntry>> {
+        let mut out = Vec::new();
+        for kv in self
+            .trees
+            .audit
+            .range(store::audit_key(from, 0)..store::audit_key(to, 0))
+        {
+            let (_, v) = kv?;
+            out.push(store::decode(&v)?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn audit_plain(
+        &self,
+        account: &str,
+        role: Option<Role>,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let e = store::AuditEntry {
+            at: self.now(),
+            account: account.to_string(),
+            role,
+            action: action.to_string(),
+            subject: subject.to_string(),
+            detail: detail.to_string(),
+        };
+        let key = store::audit_key(e.at, self.db.generate_id()?);
+        self.trees.audit.insert(key, store::encode(&e)?)?;
+        tracing::info!(action, subject, account, "service action");
+        Ok(())
+    }
+}
