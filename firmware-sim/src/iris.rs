@@ -205,6 +205,7 @@ impl IrisFirmware {
         self.capture = Capture::Idle;
         self.out.clear();
         self.last = None;
+        self.images.clear();
     }
 
     fn status(&mut self, now: Instant) -> Status {

@@ -184,6 +184,9 @@ pub enum FrameError {
     /// Bytes after the end of the frame in the same transfer.
     #[error("{0} unexpected bytes follow the frame")]
     Trailing(usize),
+    /// A frame of the wrong kind (e.g. a command where a reply was expected).
+    #[error("a frame of kind {0:#04x} arrived where a reply was expected")]
+    WrongKind(u8),
 }
 
 /// How many bytes the frame starting at `bytes` needs in total, once the header is there.

@@ -272,9 +272,10 @@ impl<U: UsbLink> Iris<U> {
         }
     }
 
-    /// Drops whatever the device still has queued.
+    /// Drops whatever the device still has queued (for at most two seconds).
     fn drain(&mut self) -> Result<(), Error> {
-        loop {
+        let end = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < end {
             match self
                 .link
                 .read_bulk(EP_IN, &mut self.buf, Duration::from_millis(20))
@@ -288,6 +289,7 @@ impl<U: UsbLink> Iris<U> {
                 Err(e) => return Err(e.into()),
             }
         }
+        Ok(())
     }
 
     /// Sends a command and returns the OK reply's payload; resends on damage or stall.
@@ -346,9 +348,7 @@ impl<U: UsbLink> Iris<U> {
                     {
                         continue
                     }
-                    Ok(f) => {
-                        break Err(Damage::Frame(FrameError::Trailing(f.payload.len())));
-                    }
+                    Ok(f) => break Err(Damage::Frame(FrameError::WrongKind(f.kind))),
                     Err(d) => break Err(d),
                 }
             };
@@ -415,7 +415,16 @@ impl<U: UsbLink> Iris<U> {
         let mut polls = 0u32;
         let mut last = codec::Feedback::None;
         loop {
-            let s = self.status()?;
+            let s = match self.status() {
+                Ok(s) => s,
+                Err(e) => {
+                    // Leave the scanner idle so the next capture is not refused as busy.
+                    if !matches!(e.kind(), ErrorKind::Disconnected) {
+                        let _ = self.transact(cmd::ABORT, Vec::new(), "ABORT");
+                    }
+                    return Err(e);
+                }
+            };
             polls += 1;
             on_status(&s);
             last = if s.feedback == codec::Feedback::None {

@@ -245,6 +245,9 @@ impl<L: Link> Isdv4<L> {
             Some(c) => c,
             None => self.connect()?,
         };
+        // Reports the pad sent after the last capture ended are not part of this one.
+        self.link.discard_input()?;
+        self.decoder = Decoder::new();
         self.link.write_all(&[CMD_START])?;
         let result = self.record(caps, timeout);
         // Stop the stream whatever happened; a pulled cable makes this fail too.

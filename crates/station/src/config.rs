@@ -42,6 +42,8 @@ pub struct StationSection {
     pub language: String,
     /// A devices.toml written by firmware-sim whose ports replace the ones configured here.
     pub sim_devices: Option<PathBuf>,
+    /// Where the station keeps its key (`station.key`) and its record store (`store/`).
+    pub data_dir: PathBuf,
 }
 
 impl Default for StationSection {
@@ -50,6 +52,7 @@ impl Default for StationSection {
             id: "REKAM-STATION".into(),
             language: "id".into(),
             sim_devices: None,
+            data_dir: PathBuf::from("rekam-data"),
         }
     }
 }

@@ -30,8 +30,23 @@ impl Lang {
     }
 }
 
+/// Whether `port` names a USB device (VID:PID) rather than a serial port.
+fn is_usb(port: &str) -> bool {
+    port.parse::<rekam_device::Selector>()
+        .is_ok_and(|s| matches!(s, rekam_device::Selector::Usb { .. }))
+        || port.contains("usb ")
+}
+
 /// What to check, for an error of `kind` on the device at `port`.
 pub fn hint(lang: Lang, kind: ErrorKind, port: &str) -> String {
+    if is_usb(port) {
+        if let Some((id, en)) = usb_hint(kind, port) {
+            return match lang {
+                Lang::Id => id,
+                Lang::En => en,
+            };
+        }
+    }
     let (id, en) = match kind {
         ErrorKind::NotFound => (
             format!("Perangkat tidak ditemukan di {port}. Periksa kabel USB dan jalur port di konfigurasi."),
@@ -92,6 +107,29 @@ pub fn hint(lang: Lang, kind: ErrorKind, port: &str) -> String {
     }
 }
 
+/// Hints that differ for USB devices (no port path, no baud rate, udev instead of dialout).
+fn usb_hint(kind: ErrorKind, port: &str) -> Option<(String, String)> {
+    Some(match kind {
+        ErrorKind::NotFound => (
+            format!("Perangkat USB {port} tidak ditemukan. Periksa kabel USB dan VID:PID di konfigurasi (lihat `lsusb`)."),
+            format!("No USB device {port}. Check the USB cable and the VID:PID in the configuration (see `lsusb`)."),
+        ),
+        ErrorKind::PermissionDenied => (
+            format!("Akses ke perangkat USB {port} ditolak. Pasang aturan udev docs/udev/70-rekam-iris.rules dan tambahkan pengguna stasiun ke grup 'plugdev'."),
+            format!("Access to the USB device {port} was denied. Install the udev rule docs/udev/70-rekam-iris.rules and add the station user to the 'plugdev' group."),
+        ),
+        ErrorKind::Busy => (
+            format!("Perangkat USB {port} sedang dipakai program lain atau sedang merekam. Tutup program lain, lalu coba lagi."),
+            format!("The USB device {port} is held by another program or busy capturing. Close other programs and try again."),
+        ),
+        ErrorKind::Timeout | ErrorKind::Protocol => (
+            "Perangkat USB tidak menjawab dengan benar. Cabut dan pasang lagi kabelnya, atau coba port USB lain.".to_string(),
+            "The USB device does not answer properly. Unplug and replug it, or try another USB port.".to_string(),
+        ),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +156,7 @@ mod tests {
             assert!(!id.is_empty() && !en.is_empty() && id != en, "{k}");
         }
         assert!(hint(Lang::Id, ErrorKind::PermissionDenied, "/dev/x").contains("dialout"));
+        assert!(hint(Lang::En, ErrorKind::PermissionDenied, "1209:0001").contains("udev"));
+        assert!(!hint(Lang::En, ErrorKind::Timeout, "1209:0001").contains("baud"));
     }
 }

@@ -8,6 +8,7 @@ mod demo;
 mod diag;
 mod drivers;
 mod i18n;
+mod records;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,12 +61,49 @@ enum Command {
         #[arg(long, default_value = "diag-out")]
         out: PathBuf,
     },
+    /// The station's signing key.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Verify a record file's signature and contents; any changed byte fails.
+    Verify {
+        /// The record file (.rkm).
+        record: PathBuf,
+        /// The signing station's public key, hex (default: this station's own key).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// The upload queue of records.
+    Queue {
+        #[command(subcommand)]
+        action: QueueAction,
+    },
     /// Run the station's job on simulated devices (no hardware needed): start firmware-sim,
     /// run diagnostics, capture a fingerprint and a signature into a folder.
     Demo {
         /// Folder for the captures.
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyAction {
+    /// Print the public key and its fingerprint (the secret is never printed).
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+enum QueueAction {
+    /// Every record with its state, date, age and size.
+    List,
+    /// Counts per state and the oldest record not yet acknowledged.
+    Stats,
+    /// Copy queued records to a folder or USB stick (each written atomically) and mark them.
+    Export {
+        /// Destination folder.
+        dir: PathBuf,
     },
 }
 
@@ -122,6 +160,31 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 print!("{}", diag::render_text(&report, lang));
             }
             Ok(report.ok)
+        }
+        Command::Key {
+            action: KeyAction::Show,
+        } => {
+            let config = StationConfig::load(&cli.config)?;
+            print!("{}", records::key_show(&config)?);
+            Ok(true)
+        }
+        Command::Verify { record, public_key } => {
+            let config = StationConfig::load(&cli.config)?;
+            let (text, ok) = records::verify_file(&config, &record, public_key.as_deref())?;
+            print!("{text}");
+            Ok(ok)
+        }
+        Command::Queue { action } => {
+            let config = StationConfig::load(&cli.config)?;
+            print!(
+                "{}",
+                match action {
+                    QueueAction::List => records::queue_list(&config)?,
+                    QueueAction::Stats => records::queue_stats(&config)?,
+                    QueueAction::Export { dir } => records::queue_export(&config, &dir)?,
+                }
+            );
+            Ok(true)
         }
         Command::Demo { out } => {
             let lang = cli.lang.unwrap_or(Lang::Id);

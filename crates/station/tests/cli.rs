@@ -185,3 +185,72 @@ fn demo_runs_end_to_end_without_hardware() {
         assert_eq!(iris.dimensions(), (640, 480));
     }
 }
+
+#[test]
+fn key_verify_and_queue_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("station.toml");
+    let data = dir.path().join("data");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[station]\nid = \"T-9\"\nlanguage = \"en\"\ndata_dir = {:?}\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = rekam(&["key", "show"], &cfg);
+    assert!(out.status.success());
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    let key = rekam_record::StationKey::load_or_create(&data.join("station.key")).unwrap();
+    assert!(shown.contains(&key.public_hex()));
+    let secret = std::fs::read_to_string(data.join("station.key")).unwrap();
+    assert!(
+        !shown.contains(secret.trim()),
+        "the secret key must never be printed"
+    );
+    // A record signed by this station verifies; one changed byte does not.
+    let m = rekam_record::Manifest::new(
+        "T-9",
+        "op",
+        &key.public_hex(),
+        rekam_record::Person {
+            nik: "3578011207990001".into(),
+            name: "X".into(),
+            birth_date: "1999-07-12".into(),
+            sex: rekam_record::Sex::Male,
+            service: rekam_record::Service::New,
+        },
+    );
+    let bytes = rekam_record::seal(&m, &[], &key).unwrap();
+    let file = dir.path().join("r.rkm");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = rekam(&["verify", file.to_str().unwrap()], &cfg);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("VALID"));
+    let mut bad = bytes.clone();
+    bad[700] ^= 1;
+    std::fs::write(&file, &bad).unwrap();
+    let out = rekam(&["verify", file.to_str().unwrap()], &cfg);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("INVALID"));
+    // Queue: one record, exported to a "USB stick".
+    rekam_store::Store::open(&data.join("store"))
+        .unwrap()
+        .commit(&bytes)
+        .unwrap();
+    let stats = String::from_utf8_lossy(&rekam(&["queue", "stats"], &cfg).stdout).to_string();
+    assert!(stats.contains("queued        1"), "{stats}");
+    let usb = dir.path().join("usb");
+    let out = rekam(&["queue", "export", usb.to_str().unwrap()], &cfg);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("exported 1 record"));
+    let list = String::from_utf8_lossy(&rekam(&["queue", "list"], &cfg).stdout).to_string();
+    assert!(
+        list.contains("exported") && !list.contains("3578011207990001"),
+        "{list}"
+    );
+}
