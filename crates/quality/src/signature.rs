@@ -181,7 +181,8 @@ impl Measures {
         let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (u16::MAX, 0u16, u16::MAX, 0u16);
         let (mut t_lo, mut t_hi) = (u64::MAX, 0u64);
         let max_p = f64::from(sig.max_pressure);
-        let (mut p_sum, mut p_sq) = (0.0f64, 0.0f64);
+        // Welford's running mean and sum of squared deviations: exact for constant pressure.
+        let (mut p_mean, mut p_m2) = (0.0f64, 0.0f64);
         let mut path_units = 0.0;
         let mut peak = 0.0f64;
         let mut reversals = 0u64;
@@ -203,8 +204,9 @@ impl Measures {
                 } else {
                     0.0
                 };
-                p_sum += p;
-                p_sq += p * p;
+                let delta = p - p_mean;
+                p_mean += delta / m.point_count as f64;
+                p_m2 += delta * (p - p_mean);
             }
             let r = run_stats(run, limits::REVERSAL_MM * upm, &mut scratch);
             path_units += r.path_units;
@@ -238,9 +240,8 @@ impl Measures {
             0.0
         };
         m.speed_peak_mm_s = peak / upm;
-        let n = m.point_count as f64;
-        m.pressure_mean = p_sum / n;
-        let var = (p_sq / n - m.pressure_mean * m.pressure_mean).max(0.0);
+        m.pressure_mean = p_mean;
+        let var = (p_m2 / m.point_count as f64).max(0.0);
         m.pressure_cv = if m.pressure_mean > 0.0 {
             var.sqrt() / m.pressure_mean
         } else {
