@@ -238,11 +238,11 @@ fn key_verify_and_queue_commands() {
     let out = rekam(&["verify", file.to_str().unwrap()], &cfg);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("INVALID"));
-    // Queue: one record, exported to a "USB stick".
-    rekam_store::Store::open(&data.join("store"))
-        .unwrap()
-        .commit(&bytes)
-        .unwrap();
+    // Queue: a record file the index does not know yet (as after a power cut) is queued at the
+    // next start, then exported to a "USB stick".
+    let records = data.join("store/records");
+    std::fs::create_dir_all(&records).unwrap();
+    std::fs::write(records.join(format!("{}.rkm", m.record_id)), &bytes).unwrap();
     let stats = String::from_utf8_lossy(&rekam(&["queue", "stats"], &cfg).stdout).to_string();
     assert!(stats.contains("queued        1"), "{stats}");
     let usb = dir.path().join("usb");
