@@ -257,7 +257,15 @@ impl Store {
         let records = dir.join("records");
         let tmp = dir.join("tmp");
         for d in [dir, &records, &tmp, &dir.join("quarantine")] {
-            std::fs::create_dir_all(d).map_err(|e| StoreError::io(d, e))?;
+            if !d.is_dir() {
+                std::fs::create_dir_all(d).map_err(|e| StoreError::io(d, e))?;
+                // A new directory's name lives in its parent: make both durable, or a power cut
+                // could take the directory and every record in it.
+                sync_dir(d)?;
+                if let Some(parent) = d.parent() {
+                    sync_dir(parent)?;
+                }
+            }
         }
         let open = || sled::Config::new().path(dir.join("index")).open();
         let mut rebuilt = None;
@@ -375,9 +383,35 @@ impl Store {
             }
         }
         if !r.requeued.is_empty() || r.states_replayed > 0 {
-            self.db.flush()?;
+            self.checkpoint()?;
         }
         Ok(r)
+    }
+
+    /// Makes the index durable now: sled's `flush()` (which writes but does not fsync), then
+    /// an fsync of each of its files and of its directories, which sled never does. Called after
+    /// a reconciliation, so that the next start does not read every record file again.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        let index = self.dir.join("index");
+        if let Ok(entries) = std::fs::read_dir(&index) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_file() {
+                    File::open(&p)
+                        .and_then(|f| f.sync_all())
+                        .map_err(|e| StoreError::io(&p, e))?;
+                }
+            }
+        }
+        sync_dir(&index)?;
+        sync_dir(&self.dir)
+    }
+
+    /// The sled database, so that the office's service records live in the same store (in
+    /// trees of their own).
+    pub fn db(&self) -> &sled::Db {
+        &self.db
     }
 
     fn journal_path(&self) -> PathBuf {
