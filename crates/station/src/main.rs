@@ -74,6 +74,18 @@ enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
+    /// The office's service standard: tickets, file checks, approval, register, printing,
+    /// pickup, complaints, survey, reports, accounts (see docs/service.md).
+    Service {
+        /// Office configuration.
+        #[arg(long, env = "REKAM_OFFICE", default_value = "config/office.toml")]
+        office: PathBuf,
+        /// Staff account; the password comes from REKAM_PASSWORD, never the command line.
+        #[arg(long, env = "REKAM_USER")]
+        user: Option<String>,
+        #[command(subcommand)]
+        command: rekam_service::cli::ServiceCommand,
+    },
     /// The upload queue of records.
     Queue {
         #[command(subcommand)]
@@ -173,6 +185,33 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             let (text, ok) = records::verify_file(&config, &record, public_key.as_deref())?;
             print!("{text}");
             Ok(ok)
+        }
+        Command::Service {
+            office,
+            user,
+            command,
+        } => {
+            let config = StationConfig::load(&cli.config)?;
+            // The same database as the enrollment records, in trees of its own.
+            let store = records::store(&config)?;
+            let lang = cli.lang.map(|l| match l {
+                Lang::Id => rekam_service::Lang::Id,
+                Lang::En => rekam_service::Lang::En,
+            });
+            let mut out = std::io::stdout().lock();
+            rekam_service::cli::run(
+                command,
+                store.db(),
+                &office,
+                rekam_service::cli::Context {
+                    credentials: rekam_service::cli::Credentials::from_env(user),
+                    lang,
+                    clock: std::sync::Arc::new(rekam_service::SystemClock),
+                    options: rekam_service::ServiceOptions::default(),
+                    out: &mut out,
+                },
+            )?;
+            Ok(true)
         }
         Command::Queue { action } => {
             let config = StationConfig::load(&cli.config)?;

@@ -254,3 +254,61 @@ fn key_verify_and_queue_commands() {
         "{list}"
     );
 }
+
+#[test]
+fn the_service_standard_runs_in_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("station.toml");
+    let data = dir.path().join("data");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[station]\nid = \"T-5\"\nlanguage = \"id\"\ndata_dir = {:?}\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let office =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/offices/kedopok.toml");
+    let svc = |args: &[&str], password: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
+        c.arg("--config")
+            .arg(&cfg)
+            .arg("service")
+            .arg("--office")
+            .arg(&office)
+            .args(args);
+        c.env_remove("REKAM_PASSWORD")
+            .env_remove("REKAM_USER")
+            .env_remove("REKAM_LANG");
+        if let Some(p) = password {
+            c.env("REKAM_PASSWORD", p);
+        }
+        c.output().unwrap()
+    };
+    let out = svc(
+        &[
+            "--user",
+            "kepala",
+            "account",
+            "init",
+            "--name",
+            "Kepala Kantor",
+        ],
+        Some("rahasia-kuat-1"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = svc(&["ticket", "take", "--service", "perekaman"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("Nomor antrian"),
+        "{text}"
+    );
+    // The service's trees live in the store's own sled database.
+    assert!(data.join("store/index").is_dir());
+    assert!(!data.join("service").exists());
+}
