@@ -84,7 +84,7 @@ enum Command {
         #[arg(long, env = "REKAM_USER")]
         user: Option<String>,
         #[command(subcommand)]
-        command: rekam_service::cli::ServiceCommand,
+        command: Box<rekam_service::cli::ServiceCommand>,
     },
     /// The upload queue of records.
     Queue {
@@ -200,7 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             });
             let mut out = std::io::stdout().lock();
             rekam_service::cli::run(
-                command,
+                *command,
                 store.db(),
                 &office,
                 rekam_service::cli::Context {
