@@ -233,7 +233,7 @@ impl ImageCapture {
 }
 
 /// One pen report.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct PenSample {
     /// Microseconds since the capture started.
     pub t_us: u64,
@@ -248,7 +248,7 @@ pub struct PenSample {
 }
 
 /// A pen series grouped into strokes (each stroke is a run of samples with the tip down).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PenCapture {
     /// Strokes in the order written; each holds at least one sample with the tip down.
     pub strokes: Vec<Vec<PenSample>>,

@@ -8,6 +8,7 @@ mod demo;
 mod diag;
 mod drivers;
 mod i18n;
+mod quality_cmd;
 mod records;
 
 use std::path::PathBuf;
@@ -60,6 +61,25 @@ enum Command {
         /// Folder for the test captures.
         #[arg(long, default_value = "diag-out")]
         out: PathBuf,
+    },
+    /// Score capture files the way the station does (so anyone can check them against a
+    /// reference): text, --json, or --csv with `path,score` first.
+    Quality {
+        /// Which scorer.
+        #[arg(long, value_enum)]
+        modality: quality_cmd::Modality,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: quality_cmd::Format,
+        /// Shorthand for --format json.
+        #[arg(long, conflicts_with_all = ["format", "csv"])]
+        json: bool,
+        /// Shorthand for --format csv.
+        #[arg(long, conflicts_with = "format")]
+        csv: bool,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// The station's signing key.
     Key {
@@ -172,6 +192,24 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 print!("{}", diag::render_text(&report, lang));
             }
             Ok(report.ok)
+        }
+        Command::Quality {
+            modality,
+            format,
+            json,
+            csv,
+            files,
+        } => {
+            let format = if json {
+                quality_cmd::Format::Json
+            } else if csv {
+                quality_cmd::Format::Csv
+            } else {
+                format
+            };
+            let (text, ok) = quality_cmd::run(modality, &files, format)?;
+            print!("{text}");
+            Ok(ok)
         }
         Command::Key {
             action: KeyAction::Show,

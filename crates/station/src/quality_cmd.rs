@@ -1,0 +1,147 @@
+//! `rekam quality`: scores files the way the station scores captures, so anyone can check our
+//! scores against a reference (text, `--json`, or `--csv` with `path,score` first).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use rekam_quality::QualityReport;
+
+/// Which scorer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Modality {
+    /// 500 ppi fingerprint images.
+    Finger,
+    /// Near-infrared iris images.
+    Iris,
+    /// Face photographs.
+    Face,
+    /// Signatures: JSON pen series as stored in records (`captures/signature.json`).
+    Signature,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// One JSON array.
+    Json,
+    /// `path,score,` then each measure.
+    Csv,
+}
+
+fn assess(modality: Modality, path: &Path) -> anyhow::Result<QualityReport> {
+    match modality {
+        Modality::Signature => {
+            let text =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let pen: rekam_device::PenCapture =
+                serde_json::from_slice(&text).with_context(|| {
+                    format!(
+                        "{} is not a pen series (JSON as stored in records)",
+                        path.display()
+                    )
+                })?;
+            Ok(rekam_quality::signature::assess(&pen)?)
+        }
+        other => bail!(
+            "{} quality is not in this build yet: use --modality signature",
+            match other {
+                Modality::Finger => "fingerprint",
+                Modality::Iris => "iris",
+                _ => "face",
+            }
+        ),
+    }
+}
+
+/// Scores every file; returns the output and whether all could be scored.
+pub fn run(
+    modality: Modality,
+    files: &[PathBuf],
+    format: Format,
+) -> anyhow::Result<(String, bool)> {
+    let mut ok = true;
+    let mut results = Vec::new();
+    for f in files {
+        match assess(modality, f) {
+            Ok(r) => results.push((f.display().to_string(), Ok(r))),
+            Err(e) => {
+                ok = false;
+                results.push((f.display().to_string(), Err(format!("{e:#}"))));
+            }
+        }
+    }
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            let v: Vec<serde_json::Value> = results
+                .iter()
+                .map(|(p, r)| match r {
+                    Ok(r) => serde_json::json!({ "path": p, "report": r }),
+                    Err(e) => serde_json::json!({ "path": p, "error": e }),
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&v)?;
+            out.push('\n');
+        }
+        Format::Csv => {
+            let names: Vec<&str> = results
+                .iter()
+                .find_map(|(_, r)| r.as_ref().ok())
+                .map(|r| r.measures.iter().map(|m| m.name).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "path,score{}",
+                names.iter().map(|n| format!(",{n}")).collect::<String>()
+            );
+            for (p, r) in &results {
+                match r {
+                    Ok(r) => {
+                        let _ = write!(out, "{},{}", csv_field(p), r.score);
+                        for n in &names {
+                            let _ = write!(
+                                out,
+                                ",{}",
+                                r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()
+                            );
+                        }
+                        out.push('\n');
+                    }
+                    Err(_) => {
+                        let _ = writeln!(out, "{},", csv_field(p));
+                    }
+                }
+            }
+        }
+        Format::Text => {
+            for (p, r) in &results {
+                match r {
+                    Ok(r) => {
+                        let _ = writeln!(out, "{p}: {} / 100", r.score);
+                        for m in &r.measures {
+                            let _ = writeln!(out, "  {:<32} {:.4}", m.name, m.value);
+                        }
+                        for f in &r.feedback {
+                            let _ = writeln!(out, "  ! {} — {} / {}", f.code, f.id, f.en);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = writeln!(out, "{p}: cannot be scored: {e}");
+                    }
+                }
+            }
+        }
+    }
+    Ok((out, ok))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
