@@ -8,13 +8,13 @@
 //! `docs/record-format.md` specifies it fully, for readers without this code.
 //!
 //! ```
-//! use rekam_record::{Manifest, Person, Sex, Service, StationKey, seal, verify, Attachment};
+//! use rekam_record::{Manifest, Person, Sex, Service, StationKey, seal, verify};
 //! let key = StationKey::generate();
 //! let manifest = Manifest::new("ST-01", "op-7", &key.public_hex(), Person {
 //!     nik: "3578011201990001".into(), name: "Siti".into(), birth_date: "1999-01-12".into(),
 //!     sex: Sex::Female, service: Service::New,
 //! });
-//! let bytes = seal(&manifest, &[Attachment::new("captures/face.png", vec![1, 2, 3])], &key).unwrap();
+//! let bytes = seal(&manifest, &[], &key).unwrap();
 //! let back = verify(&bytes, &key.verifying_key()).unwrap();
 //! assert_eq!(back.manifest.record_id, manifest.record_id);
 //! ```
@@ -325,6 +325,28 @@ pub fn seal(
     key: &StationKey,
 ) -> Result<Vec<u8>, RecordError> {
     let mut m = manifest.clone();
+    for c in &mut m.captures {
+        if let Some(q) = &mut c.quality {
+            // JSON has no NaN or infinity: a measure that is not a number is left out.
+            q.measures.retain(|(_, v)| v.is_finite());
+        }
+    }
+    for a in attachments {
+        let safe = !a.name.starts_with('/')
+            && !a
+                .name
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+            && a.name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b));
+        if !safe {
+            return Err(RecordError::Format(format!(
+                "'{}' is not a safe archive member name",
+                a.name
+            )));
+        }
+    }
     m.sealed_at = now_rfc3339();
     m.station_public_key = key.public_hex();
     for c in &m.captures {
@@ -445,6 +467,28 @@ pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<Verified, RecordError>
         .iter()
         .map(|m| Attachment::new(m.name.clone(), m.data.to_vec()))
         .collect();
+    let mut listed = std::collections::BTreeSet::new();
+    for c in &manifest.captures {
+        listed.extend(c.file.iter().cloned());
+        if let Some(e) = &c.exception {
+            listed.extend(e.photo_file.iter().cloned());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for a in &attachments {
+        if !seen.insert(a.name.as_str()) {
+            return Err(RecordError::Format(format!(
+                "the archive holds {} twice",
+                a.name
+            )));
+        }
+        if !listed.contains(&a.name) {
+            return Err(RecordError::Format(format!(
+                "the archive holds {}, which the manifest does not list",
+                a.name
+            )));
+        }
+    }
     for c in &manifest.captures {
         let named = c.file.iter().map(|f| (f, &c.sha256)).chain(
             c.exception
@@ -534,6 +578,31 @@ mod tests {
         longer.push(0);
         assert!(verify(&longer, &key.verifying_key()).is_err());
         assert!(verify(&bytes[..bytes.len() - 1], &key.verifying_key()).is_err());
+    }
+
+    #[test]
+    fn non_finite_measures_are_left_out_and_unlisted_members_refused() {
+        let key = StationKey::generate();
+        let (mut m, a) = sample(&key);
+        if let Some(q) = m.captures[0].quality.as_mut() {
+            q.measures.push(("nan".into(), f64::NAN));
+        }
+        let bytes = seal(&m, &a, &key).unwrap();
+        let v = verify(&bytes, &key.verifying_key()).unwrap();
+        assert_eq!(
+            v.manifest.captures[0]
+                .quality
+                .as_ref()
+                .unwrap()
+                .measures
+                .len(),
+            1
+        );
+        let mut extra = a.clone();
+        extra.push(Attachment::new("captures/extra.png", vec![1]));
+        let bytes = seal(&m, &extra, &key).unwrap();
+        assert!(verify(&bytes, &key.verifying_key()).is_err());
+        assert!(seal(&m, &[Attachment::new("../evil", vec![])], &key).is_err());
     }
 
     #[test]

@@ -44,7 +44,16 @@ pub fn verify_file(
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let key = match public_hex {
         Some(h) => verifying_key_from_hex(h)?,
-        None => station_key(config)?.verifying_key(),
+        None => {
+            let path = config.station.data_dir.join("station.key");
+            if !path.exists() {
+                anyhow::bail!(
+                    "this station has no key yet ({} does not exist): pass the signing station's key with --public-key",
+                    path.display()
+                );
+            }
+            station_key(config)?.verifying_key()
+        }
     };
     match verify(&bytes, &key) {
         Ok(v) => {
