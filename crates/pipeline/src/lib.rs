@@ -6,6 +6,7 @@
 //! with the station key and commits it durably to the store, after the recording-once rule.
 #![warn(missing_docs)]
 
+pub mod engine;
 pub mod nik;
 pub mod session;
 
