@@ -9,7 +9,8 @@
 //! - a ridge-period field of about 9–10 px at 500 ppi, varying a little by person and region;
 //! - iterative oriented Gabor-like filtering (a band-pass across the ridges, a smoothing along
 //!   them, then clipping) that grows ridges out of seeded noise. Ridge endings and bifurcations
-//!   (minutiae) appear by themselves where growing ridge fronts meet out of phase.
+//!   (minutiae) appear by themselves where growing ridge fronts meet out of phase; sweat pores
+//!   are then dotted along the ridges.
 //!
 //! [`impression`] then lays that finger on a simulated 500 ppi sensor: it shifts and turns it a
 //! little, distorts the skin elastically, shapes a soft-edged elliptical contact area, renders
@@ -17,7 +18,7 @@
 //! seed and the [`Condition`] of the skin. Everything is seeded ChaCha: the same inputs always give
 //! a byte-identical image.
 //!
-//! Cost: [`MasterPrint::new`] is the expensive step (well under 100 ms optimised); an impression
+//! Cost: [`MasterPrint::new`] is the expensive step (about 60-120 ms optimised); an impression
 //! of the 256 x 288 sensor takes a few milliseconds optimised.
 
 use image::GrayImage;
@@ -136,6 +137,11 @@ fn normal_clamped<R: Rng>(rng: &mut R, mean: f32, sd: f32, limit: f32) -> f32 {
 fn gauss8<R: RngCore>(rng: &mut R) -> f32 {
     let b = rng.next_u32().to_le_bytes();
     (b.iter().map(|&v| f32::from(v)).sum::<f32>() - 510.0) * (1.0 / 147.8)
+}
+
+/// Linear interpolation from `a` (t = 0) to `b` (t = 1).
+fn lerp(a: f32, b: f32, t: f32) -> f32 {
+    a + (b - a) * t
 }
 
 /// Hermite step from 0 at `e0` to 1 at `e1` (either order).
@@ -269,7 +275,7 @@ struct Person {
 
 impl Person {
     fn new(person_seed: u64) -> Person {
-        let mut rng = ChaCha20Rng::seed_from_u64(mix2(person_seed, 0x000F_ACE0_FA11));
+        let mut rng = ChaCha8Rng::seed_from_u64(mix2(person_seed, 0x000F_ACE0_FA11));
         Person {
             period: rng.gen_range(8.9f32..10.1),
             scale: rng.gen_range(0.93f32..1.07),
@@ -284,7 +290,7 @@ fn choose_class(person_seed: u64, finger_code: u8) -> Class {
     let person = Person::new(person_seed);
     let (finger, right_hand) = finger_position(finger_code);
     let mut rng =
-        ChaCha20Rng::seed_from_u64(mix2(mix2(person_seed, u64::from(finger_code)), 0xC1A55));
+        ChaCha8Rng::seed_from_u64(mix2(mix2(person_seed, u64::from(finger_code)), 0xC1A55));
     let mut wts = class_weights(finger);
     wts[0] = (wts[0] + person.whorl).max(0.02);
     let total: f32 = wts.iter().sum();
@@ -383,7 +389,7 @@ const NB: usize = (2 * RB + 1) as usize;
 /// Gaussian deviation (px) of the smoothing along the ridges.
 const SIGMA_B: f32 = 3.5;
 /// Iterations of the ridge-growing filter, its gain before clipping, and the seed noise level.
-const ITERATIONS: usize = 12;
+const ITERATIONS: usize = 10;
 const GAIN: f32 = 2.2;
 const SEED_NOISE: f32 = 0.05;
 /// Largest image side `impression` makes.
@@ -696,6 +702,27 @@ impl MasterPrint {
         for v in nxt.iter_mut() {
             *v = v.clamp(-1.0, 1.0);
         }
+        // Sweat pores: small light dots along the ridges, part of the finger's pattern.
+        let n_pores = (PI * ax * ay / (period * 11.0)) as usize;
+        for _ in 0..n_pores {
+            let px = rng.gen_range(PAD as f32 + 3.0..(w - PAD) as f32 - 3.0);
+            let py = rng.gen_range(PAD as f32 + 3.0..(h - PAD) as f32 - 3.0);
+            let (ix, iy) = (px as usize, py as usize);
+            if nxt[iy * w + ix] < 0.3 {
+                continue;
+            }
+            let rad = rng.gen_range(0.8f32..1.5);
+            let depth = rng.gen_range(1.7f32..2.8);
+            for y in iy - 2..=iy + 2 {
+                for x in ix - 2..=ix + 2 {
+                    let dx = x as f32 + 0.5 - px;
+                    let dy = y as f32 + 0.5 - py;
+                    let d = (-(dx * dx + dy * dy) / (2.0 * rad * rad)).exp();
+                    let v = &mut nxt[y * w + x];
+                    *v = (*v - depth * d).max(-1.0);
+                }
+            }
+        }
 
         let mut singular = Vec::new();
         singular.extend(layout.cores.iter().map(|&(x, y)| (x, y, 1)));
@@ -820,8 +847,8 @@ struct Plan {
     bg: f32,
     bg_field: ValueNoise,
     bg_ramp: f32,
-    /// Finger rotation (radians) on the sensor (kept for inspection when debugging).
-    #[allow(dead_code)]
+    /// Finger rotation (radians) on the sensor, for tests.
+    #[cfg_attr(not(test), allow(dead_code))]
     rot: f32,
     /// Image point -> canvas point of the master, on a grid of GSTEP px.
     grid: Vec<(f32, f32)>,
@@ -845,6 +872,8 @@ struct Plan {
     rim: ValueNoise,
     /// Smear vector (canvas px) for smudged impressions.
     smear: (f32, f32),
+    /// Severity of a degraded condition, 0 (mild) to 1 (severe).
+    sev: f32,
 }
 
 impl Plan {
@@ -869,6 +898,15 @@ impl Plan {
         let noise_finger = rng.gen_range(3.0f32..5.0);
         let mut contact = 1.0 + 0.6 * pressure;
         let edge = rng.gen_range(0.06f32..0.1);
+        // How bad a degraded condition is this time: 0 mild .. 1 severe.
+        let (lo, hi) = match condition {
+            Condition::Dry => (0.3, 0.9),
+            Condition::Wet => (0.4, 1.0),
+            Condition::Smudged => (0.1, 0.7),
+            Condition::LowContrast => (0.25, 0.65),
+            _ => (0.0, 1.0),
+        };
+        let sev = lerp(lo, hi, rng.gen::<f32>());
         let mut tip_only = None;
         match condition {
             Condition::Partial => {
@@ -889,15 +927,15 @@ impl Plan {
                 }
             }
             Condition::Dry => {
-                bias += rng.gen_range(0.3f32..0.45);
-                ridge_grey = rng.gen_range(140.0f32..175.0);
-                valley_grey = rng.gen_range(228.0f32..240.0);
+                bias += lerp(0.25, 0.45, sev);
+                ridge_grey = lerp(120.0, 185.0, sev);
+                valley_grey = lerp(220.0, 238.0, sev);
                 contact *= rng.gen_range(0.9f32..0.97);
             }
             Condition::Wet => {
-                bias -= rng.gen_range(0.7f32..0.9);
+                bias -= lerp(0.55, 0.9, sev);
                 ridge_grey = rng.gen_range(8.0f32..25.0);
-                valley_grey = rng.gen_range(110.0f32..150.0);
+                valley_grey = lerp(170.0, 125.0, sev);
                 softness *= 1.6;
                 contact *= 1.05;
             }
@@ -933,7 +971,7 @@ impl Plan {
         let rim = ValueNoise::new(&mut rng, wf, hf, 24.0);
         let smear = {
             let a = rng.gen_range(0.0..2.0 * PI);
-            let len = rng.gen_range(10.0f32..18.0);
+            let len = lerp(8.0, 24.0, sev);
             (a.cos() * len, a.sin() * len)
         };
         Plan {
@@ -958,6 +996,7 @@ impl Plan {
             patches,
             rim,
             smear,
+            sev,
         }
     }
 
@@ -989,7 +1028,11 @@ impl Plan {
 /// to about ±10°, a slightly different pressure), another elastic skin distortion and other
 /// sensor noise; the ridge pattern is always the master's. Sizes are clamped to 1..=4096 px a
 /// side; the finger is about 300 x 420 px (a thumb more, a little finger less), so a 256 x 288
-/// image is filled with it and a 400 x 500 image shows all of it.
+/// image is filled with it and a 400 x 500 image shows about all of it.
+///
+/// The seed also sets how bad a degraded condition is this time, from mild to severe, so that
+/// NIST NFIQ 2 scores of Dry, Wet, Smudged and LowContrast impressions spread from about as
+/// good as Good down to 0 (unusable), averaging well below Good (which typically scores 50-75).
 pub fn impression(
     master: &MasterPrint,
     impression_seed: u64,
@@ -1049,8 +1092,8 @@ fn render(master: &MasterPrint, plan: &mut Plan, condition: Condition) -> Vec<f3
                 let (sx, sy) = plan.smear;
                 let mut s = 0.0;
                 let mut ws = 0.0;
-                for k in 0..6 {
-                    let t = k as f32 / 5.0 - 0.5;
+                for k in 0..8 {
+                    let t = k as f32 / 7.0 - 0.5;
                     let wk = 1.0 - 0.5 * (t + 0.5);
                     s += wk * master.ridge_at(mx + sx * t, my + sy * t);
                     ws += wk;
@@ -1069,15 +1112,22 @@ fn render(master: &MasterPrint, plan: &mut Plan, condition: Condition) -> Vec<f3
             match condition {
                 Condition::Dry => {
                     // Ridges break up into fragments, and whole patches barely touch.
-                    let keep = smoothstep(0.4, 0.65, sk) * smoothstep(0.3, 0.65, pt);
+                    let (lo, plo) = (lerp(0.3, 0.5, plan.sev), lerp(0.15, 0.4, plan.sev));
+                    let keep = smoothstep(lo, lo + 0.25, sk) * smoothstep(plo, plo + 0.35, pt);
                     dark *= 0.1 + 0.9 * keep;
                 }
                 Condition::Wet => {
                     // Moisture fills valleys in blotches.
-                    let blot = smoothstep(0.4, 0.7, pt);
+                    let blot = smoothstep(0.55 - 0.2 * plan.sev, 0.85 - 0.2 * plan.sev, pt);
                     dark = dark.max(0.9 * blot).max(0.5 * smoothstep(0.5, 0.85, sk));
                 }
-                _ => dark *= 1.0 - 0.14 * sk,
+                Condition::Smudged => {
+                    // Smeared skin grease: greyish patches with little ridge contrast.
+                    let smear = smoothstep(0.35, 0.7, pt);
+                    dark += (0.45 - dark) * lerp(0.4, 0.8, plan.sev) * smear;
+                }
+                // Skin texture: ridges are never uniformly dark.
+                _ => dark *= 1.0 - 0.5 * sk,
             }
             dark *= 0.75 + 0.25 * press;
             let valley =
@@ -1091,6 +1141,9 @@ fn render(master: &MasterPrint, plan: &mut Plan, condition: Condition) -> Vec<f3
         Condition::Smudged => {
             box_blur(&mut out, w, h, 2);
             box_blur(&mut out, w, h, 2);
+            if plan.sev > 0.5 {
+                box_blur(&mut out, w, h, 2);
+            }
         }
         Condition::Wet => {
             box_blur(&mut out, w, h, 1);
@@ -1099,7 +1152,7 @@ fn render(master: &MasterPrint, plan: &mut Plan, condition: Condition) -> Vec<f3
         Condition::LowContrast => {
             // A faint signal under the same sensor noise.
             let mid = plan.rng.gen_range(150.0f32..175.0);
-            let k = plan.rng.gen_range(0.2f32..0.32);
+            let k = lerp(0.4, 0.2, plan.sev);
             for v in out.iter_mut() {
                 *v = mid + (*v - mid) * k + 2.5 * gauss8(&mut plan.rng);
             }
@@ -1145,5 +1198,427 @@ fn blur_line(src: &[f32], dst: &mut [f32], radius: usize) {
         let lo = i.saturating_sub(radius);
         let hi = (i + radius + 1).min(n);
         dst[i] = sum / (hi - lo) as f32;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    // Masters are the expensive part (about a second each unoptimised): make each once.
+    static A: OnceLock<MasterPrint> = OnceLock::new();
+    static B: OnceLock<MasterPrint> = OnceLock::new();
+    static C: OnceLock<MasterPrint> = OnceLock::new();
+
+    /// Person 11, right index finger.
+    fn master_a() -> &'static MasterPrint {
+        A.get_or_init(|| MasterPrint::new(11, 2))
+    }
+
+    /// Another person, same finger.
+    fn master_b() -> &'static MasterPrint {
+        B.get_or_init(|| MasterPrint::new(12, 2))
+    }
+
+    /// Person 11 again, another finger (left middle).
+    fn master_c() -> &'static MasterPrint {
+        C.get_or_init(|| MasterPrint::new(11, 8))
+    }
+
+    const W: u32 = 256;
+    const H: u32 = 288;
+
+    fn stats(img: &GrayImage) -> (f64, f64) {
+        let n = img.as_raw().len() as f64;
+        let mean = img.as_raw().iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+        let var = img
+            .as_raw()
+            .iter()
+            .map(|&v| (f64::from(v) - mean).powi(2))
+            .sum::<f64>()
+            / n;
+        (mean, var.sqrt())
+    }
+
+    fn dark_fraction(img: &GrayImage, below: u8) -> f64 {
+        img.as_raw().iter().filter(|&&v| v < below).count() as f64 / img.as_raw().len() as f64
+    }
+
+    fn mean_abs_diff(a: &GrayImage, b: &GrayImage) -> f64 {
+        let s: f64 = a
+            .as_raw()
+            .iter()
+            .zip(b.as_raw())
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).abs())
+            .sum();
+        s / a.as_raw().len() as f64
+    }
+
+    /// Mean absolute gradient: a measure of sharpness.
+    fn sharpness(img: &GrayImage) -> f64 {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let p = img.as_raw();
+        let mut s = 0.0;
+        for y in 0..h - 1 {
+            for x in 0..w - 1 {
+                let v = f64::from(p[y * w + x]);
+                s += (f64::from(p[y * w + x + 1]) - v).abs()
+                    + (f64::from(p[(y + 1) * w + x]) - v).abs();
+            }
+        }
+        s / ((w - 1) * (h - 1)) as f64
+    }
+
+    fn bilinear(img: &GrayImage, x: f32, y: f32) -> Option<f32> {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        if !(x >= 0.0 && y >= 0.0 && x < (w - 1) as f32 && y < (h - 1) as f32) {
+            return None;
+        }
+        let (ix, iy) = (x as usize, y as usize);
+        let (tx, ty) = (x - ix as f32, y - iy as f32);
+        let p = |xx: usize, yy: usize| f32::from(img.as_raw()[yy * w + xx]);
+        let a = p(ix, iy) + (p(ix + 1, iy) - p(ix, iy)) * tx;
+        let b = p(ix, iy + 1) + (p(ix + 1, iy + 1) - p(ix, iy + 1)) * tx;
+        Some(a + (b - a) * ty)
+    }
+
+    /// The plan's image-to-master mapping at a real-valued image point.
+    fn map_f(plan: &Plan, x: f32, y: f32) -> (f32, f32) {
+        let x = x.clamp(0.0, (plan.w - 1) as f32);
+        let y = y.clamp(0.0, (plan.h - 1) as f32);
+        let (gx, gy) = ((x / GSTEP as f32) as usize, (y / GSTEP as f32) as usize);
+        let fx = x / GSTEP as f32 - gx as f32;
+        let fy = y / GSTEP as f32 - gy as f32;
+        let i = gy * plan.gw + gx;
+        let (g00, g10) = (plan.grid[i], plan.grid[i + 1]);
+        let (g01, g11) = (plan.grid[i + plan.gw], plan.grid[i + plan.gw + 1]);
+        let x0 = g00.0 + (g10.0 - g00.0) * fx;
+        let y0 = g00.1 + (g10.1 - g00.1) * fx;
+        let x1 = g01.0 + (g11.0 - g01.0) * fx;
+        let y1 = g01.1 + (g11.1 - g01.1) * fx;
+        (x0 + (x1 - x0) * fy, y0 + (y1 - y0) * fy)
+    }
+
+    /// The image point of a plan that shows master point `m` (Newton iterations from the
+    /// image centre).
+    fn unmap(plan: &Plan, m: (f32, f32), start: (f32, f32)) -> (f32, f32) {
+        let (mut x, mut y) = start;
+        for _ in 0..6 {
+            let p = map_f(plan, x, y);
+            let px = map_f(plan, x + 1.0, y);
+            let py = map_f(plan, x, y + 1.0);
+            let (a, c) = (px.0 - p.0, px.1 - p.1);
+            let (b, d) = (py.0 - p.0, py.1 - p.1);
+            let det = a * d - b * c;
+            if det.abs() < 1e-6 {
+                break;
+            }
+            let (ex, ey) = (m.0 - p.0, m.1 - p.1);
+            x += (d * ex - b * ey) / det;
+            y += (-c * ex + a * ey) / det;
+        }
+        (x, y)
+    }
+
+    /// Normalised cross-correlation of the central 96 x 96 window of impression `a` with the
+    /// pixels of impression `b` that show the same skin according to their poses.
+    fn aligned_ncc(a: &GrayImage, pa: &Plan, b: &GrayImage, pb: &Plan) -> f64 {
+        let (cx, cy) = (W as f32 / 2.0, H as f32 / 2.0);
+        let mut start = unmap(pb, map_f(pa, cx, cy), (cx, cy));
+        let mut xs = Vec::new();
+        let mut ys = Vec::new();
+        for y in (H / 2 - 48)..(H / 2 + 48) {
+            for x in (W / 2 - 48)..(W / 2 + 48) {
+                let m = map_f(pa, x as f32, y as f32);
+                let v = unmap(pb, m, start);
+                start = v;
+                if let Some(vb) = bilinear(b, v.0, v.1) {
+                    xs.push(f64::from(a.get_pixel(x, y).0[0]));
+                    ys.push(f64::from(vb));
+                }
+            }
+        }
+        let n = xs.len() as f64;
+        assert!(n > 4000.0, "too little overlap: {n}");
+        let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for (x, y) in xs.iter().zip(&ys) {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx) * (x - mx);
+            syy += (y - my) * (y - my);
+        }
+        sxy / (sxx * syy).sqrt().max(1e-9)
+    }
+
+    #[test]
+    fn same_inputs_give_identical_images() {
+        let fresh = MasterPrint::new(11, 2);
+        let m = master_a();
+        assert_eq!(fresh.class(), m.class());
+        assert_eq!(
+            fresh.ridge, m.ridge,
+            "master ridge pattern is not deterministic"
+        );
+        for c in Condition::ALL {
+            let a = impression(&fresh, 42, c, 160, 120);
+            let b = impression(m, 42, c, 160, 120);
+            assert_eq!(a.dimensions(), (160, 120));
+            assert!(
+                a.as_raw() == b.as_raw(),
+                "{c:?} impression is not deterministic"
+            );
+        }
+    }
+
+    #[test]
+    fn people_fingers_and_seeds_differ() {
+        let a = impression(master_a(), 1, Condition::Good, W, H);
+        let b = impression(master_b(), 1, Condition::Good, W, H);
+        let c = impression(master_c(), 1, Condition::Good, W, H);
+        let a2 = impression(master_a(), 2, Condition::Good, W, H);
+        assert!(mean_abs_diff(&a, &b) > 30.0, "two people look alike");
+        assert!(mean_abs_diff(&a, &c) > 30.0, "two fingers look alike");
+        assert!(a.as_raw() != a2.as_raw(), "impression seed changes nothing");
+        let pa = Plan::new(master_a(), 1, Condition::Good, W as usize, H as usize);
+        let pa2 = Plan::new(master_a(), 2, Condition::Good, W as usize, H as usize);
+        assert!(
+            pa.rot != pa2.rot && pa.grid != pa2.grid,
+            "impression seed changes no pose"
+        );
+        for (g1, g2) in pa.grid.iter().zip(&pa2.grid) {
+            let d = ((g1.0 - g2.0).powi(2) + (g1.1 - g2.1).powi(2)).sqrt();
+            assert!(d < 120.0, "pose changed too much: {d}");
+        }
+    }
+
+    #[test]
+    fn impressions_of_one_finger_share_the_ridge_pattern() {
+        let (wu, hu) = (W as usize, H as usize);
+        let a = impression(master_a(), 1, Condition::Good, W, H);
+        let a2 = impression(master_a(), 2, Condition::Good, W, H);
+        let b = impression(master_b(), 2, Condition::Good, W, H);
+        let c = impression(master_c(), 2, Condition::Good, W, H);
+        let pa = Plan::new(master_a(), 1, Condition::Good, wu, hu);
+        let pa2 = Plan::new(master_a(), 2, Condition::Good, wu, hu);
+        let pb = Plan::new(master_b(), 2, Condition::Good, wu, hu);
+        let pc = Plan::new(master_c(), 2, Condition::Good, wu, hu);
+        let same = aligned_ncc(&a, &pa, &a2, &pa2);
+        let other_person = aligned_ncc(&a, &pa, &b, &pb);
+        let other_finger = aligned_ncc(&a, &pa, &c, &pc);
+        assert!(same > 0.6, "same finger correlates only {same:.3}");
+        assert!(
+            other_person.abs() < 0.3,
+            "other person correlates {other_person:.3}"
+        );
+        assert!(
+            other_finger.abs() < 0.3,
+            "other finger correlates {other_finger:.3}"
+        );
+    }
+
+    #[test]
+    fn blank_is_just_background() {
+        let img = impression(master_a(), 3, Condition::Blank, W, H);
+        let (mean, sd) = stats(&img);
+        assert!(mean > 246.0, "blank mean {mean}");
+        assert!(sd < 4.0, "blank spread {sd}");
+        assert!(dark_fraction(&img, 230) < 0.0005, "blank has dark pixels");
+    }
+
+    /// Ridge period measured on a Good impression by counting mean crossings along lines
+    /// across the local ridge orientation.
+    fn measured_period(img: &GrayImage) -> f32 {
+        let f = |x: f32, y: f32| bilinear(img, x, y).unwrap_or(255.0);
+        let mut periods = Vec::new();
+        for by in 0..6 {
+            for bx in 0..5 {
+                let (x0, y0) = (48 + bx * 32, 48 + by * 32);
+                // Structure tensor of the block.
+                let (mut gxx, mut gyy, mut gxy) = (0f32, 0f32, 0f32);
+                for y in y0..y0 + 32 {
+                    for x in x0..x0 + 32 {
+                        let (xf, yf) = (x as f32, y as f32);
+                        let gx = f(xf + 1.0, yf) - f(xf - 1.0, yf);
+                        let gy = f(xf, yf + 1.0) - f(xf, yf - 1.0);
+                        gxx += gx * gx;
+                        gyy += gy * gy;
+                        gxy += gx * gy;
+                    }
+                }
+                let coh = ((gxx - gyy).powi(2) + 4.0 * gxy * gxy).sqrt() / (gxx + gyy).max(1e-6);
+                if coh < 0.4 {
+                    continue;
+                }
+                // The dominant gradient direction is across the ridges.
+                let phi = 0.5 * (2.0 * gxy).atan2(gxx - gyy);
+                let (ny, nx) = phi.sin_cos();
+                let (cx, cy) = (x0 as f32 + 16.0, y0 as f32 + 16.0);
+                let len = 60.0;
+                let prof: Vec<f32> = (0..=240)
+                    .map(|i| {
+                        let t = i as f32 * 0.25 - len / 2.0;
+                        // Average across a short segment along the ridges to hide pores.
+                        (-2..=2)
+                            .map(|k| {
+                                let s = k as f32 * 1.5;
+                                f(cx + t * nx - s * ny, cy + t * ny + s * nx)
+                            })
+                            .sum::<f32>()
+                            / 5.0
+                    })
+                    .collect();
+                let mean = prof.iter().sum::<f32>() / prof.len() as f32;
+                // Interpolated positions of the mean crossings.
+                let at: Vec<f32> = prof
+                    .windows(2)
+                    .enumerate()
+                    .filter(|(_, p)| (p[0] - mean) * (p[1] - mean) < 0.0)
+                    .map(|(i, p)| (i as f32 + (mean - p[0]) / (p[1] - p[0])) * 0.25)
+                    .collect();
+                if at.len() >= 5 {
+                    let span = at[at.len() - 1] - at[0];
+                    periods.push(2.0 * span / (at.len() - 1) as f32);
+                }
+            }
+        }
+        assert!(
+            periods.len() >= 10,
+            "too few clear blocks: {}",
+            periods.len()
+        );
+        periods.sort_by(|a, b| a.total_cmp(b));
+        periods[periods.len() / 2]
+    }
+
+    #[test]
+    fn good_ridge_period_is_about_nine_and_a_half_pixels() {
+        for m in [master_a(), master_b()] {
+            let nominal = m.ridge_period();
+            assert!((8.5..=10.7).contains(&nominal), "nominal period {nominal}");
+            let img = impression(m, 9, Condition::Good, W, H);
+            let p = measured_period(&img);
+            assert!((8.0..=11.5).contains(&p), "measured period {p}");
+            assert!(
+                (p - nominal).abs() < 1.2,
+                "measured {p} vs nominal {nominal}"
+            );
+        }
+    }
+
+    #[test]
+    fn conditions_are_ordered_sensibly() {
+        let m = master_c();
+        for seed in [5u64, 6] {
+            let img = |c| impression(m, seed, c, W, H);
+            let good = img(Condition::Good);
+            let (g_mean, g_sd) = stats(&good);
+            let g_sharp = sharpness(&good);
+            let g_dark = dark_fraction(&good, 128);
+            assert!(g_sd > 45.0, "good spread {g_sd}");
+            assert!(g_dark > 0.2, "good has few dark pixels: {g_dark}");
+
+            let low = img(Condition::LowContrast);
+            assert!(stats(&low).1 < 0.5 * g_sd, "low contrast is not low");
+            let dry = img(Condition::Dry);
+            assert!(stats(&dry).0 > g_mean + 25.0, "dry is not lighter");
+            assert!(
+                dark_fraction(&dry, 128) < 0.3 * g_dark,
+                "dry ridges too dark"
+            );
+            let wet = img(Condition::Wet);
+            assert!(stats(&wet).0 < g_mean - 15.0, "wet is not darker");
+            let smudged = img(Condition::Smudged);
+            assert!(
+                sharpness(&smudged) < 0.6 * g_sharp,
+                "smudged is not blurred"
+            );
+            let partial = img(Condition::Partial);
+            let finger = |i: &GrayImage| dark_fraction(i, 235);
+            assert!(
+                finger(&partial) < 0.75 * finger(&good),
+                "partial covers too much"
+            );
+            let blank = img(Condition::Blank);
+            assert!(dark_fraction(&blank, 200) == 0.0);
+        }
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        let m = master_a();
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (2, 3),
+            (7, 1),
+            (1, 700),
+            (37, 19),
+            (900, 40),
+        ] {
+            for c in Condition::ALL {
+                let img = impression(m, u64::MAX, c, w, h);
+                assert_eq!(img.dimensions(), (w.max(1), h.max(1)));
+            }
+        }
+        // A large image shows the whole finger on background.
+        let big = impression(m, 0, Condition::Good, 700, 800);
+        assert!(big.get_pixel(2, 2).0[0] > 235 && big.get_pixel(697, 797).0[0] > 235);
+        assert!(dark_fraction(&big, 128) > 0.05);
+        for code in [0u8, 11, 200, 255] {
+            let name = pattern_class(u64::MAX, code);
+            assert!(["left_loop", "right_loop", "whorl", "arch", "tented_arch"].contains(&name));
+        }
+    }
+
+    #[test]
+    fn unusual_finger_codes_make_prints() {
+        let m = MasterPrint::new(u64::MAX, 0);
+        assert_eq!(m.class(), pattern_class(u64::MAX, 0));
+        let img = impression(&m, 1, Condition::Good, W, H);
+        assert!(dark_fraction(&img, 128) > 0.2);
+    }
+
+    #[test]
+    fn class_matches_and_frequencies_are_realistic() {
+        assert_eq!(master_a().class(), pattern_class(11, 2));
+        assert_eq!(master_c().class(), pattern_class(11, 8));
+        let mut counts = [[0u32; 5]; 5]; // finger position x class
+        for person in 0..400u64 {
+            for code in 1..=10u8 {
+                let class = choose_class(person, code) as usize;
+                counts[usize::from((code - 1) % 5)][class] += 1;
+            }
+        }
+        let total = |k: usize| counts.iter().map(|f| f[k]).sum::<u32>();
+        let loops = total(Class::LeftLoop as usize) + total(Class::RightLoop as usize);
+        let whorls = total(Class::Whorl as usize);
+        let arches = total(Class::Arch as usize) + total(Class::TentedArch as usize);
+        assert!(
+            loops > whorls && whorls > 2 * arches && arches > 0,
+            "{loops} {whorls} {arches}"
+        );
+        assert!((2000..2900).contains(&loops), "loops {loops} of 4000");
+        let thumb_whorls = counts[0][Class::Whorl as usize];
+        let middle_whorls = counts[2][Class::Whorl as usize];
+        assert!(
+            thumb_whorls > middle_whorls + 40,
+            "{thumb_whorls} vs {middle_whorls}"
+        );
+        // Ulnar loops dominate: right loops on the right hand, left loops on the left.
+        let (mut rr, mut rl, mut lr, mut ll) = (0, 0, 0, 0);
+        for person in 0..200u64 {
+            for code in 1..=10u8 {
+                match (choose_class(person, code), code <= 5) {
+                    (Class::RightLoop, true) => rr += 1,
+                    (Class::LeftLoop, true) => rl += 1,
+                    (Class::RightLoop, false) => lr += 1,
+                    (Class::LeftLoop, false) => ll += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(rr > 4 * rl && ll > 4 * lr, "{rr} {rl} {lr} {ll}");
     }
 }
