@@ -18,6 +18,7 @@ fn sim_with(f: FingerprintSim) -> Simulator {
         fingerprint: Some(f),
         signature_pad: None,
         run_dir: None,
+        camera: None,
     })
     .unwrap()
 }

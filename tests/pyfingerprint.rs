@@ -53,6 +53,7 @@ fn pyfingerprint_reads_the_simulated_module() {
         fingerprint: Some(FingerprintSim::default()),
         signature_pad: None,
         run_dir: None,
+        camera: None,
     })
     .unwrap();
     let fp = sim.fingerprint().unwrap();

@@ -18,6 +18,7 @@ fn sim() -> Simulator {
             ..SigpadSim::default()
         }),
         run_dir: None,
+        camera: None,
     })
     .unwrap()
 }

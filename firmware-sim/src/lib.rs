@@ -14,11 +14,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod camera;
 pub mod fingerprint;
 mod runner;
 pub mod sigpad;
 pub mod synth {
     //! Synthetic biometrics.
+    pub mod face;
     pub mod finger;
     pub mod signature;
 }
@@ -235,6 +237,9 @@ pub struct SimConfig {
     pub fingerprint: Option<FingerprintSim>,
     /// The signature pad, if simulated.
     pub signature_pad: Option<SigpadSim>,
+    /// The face camera, if simulated (off by default). It is plugged into this process only:
+    /// see [`camera`].
+    pub camera: Option<camera::CameraSim>,
 }
 
 impl Default for SimConfig {
@@ -243,6 +248,7 @@ impl Default for SimConfig {
             run_dir: None,
             fingerprint: Some(FingerprintSim::default()),
             signature_pad: Some(SigpadSim::default()),
+            camera: None,
         }
     }
 }
@@ -263,6 +269,9 @@ impl SimConfig {
                     f.packet_size
                 ));
             }
+        }
+        if let Some(c) = &self.camera {
+            c.validate()?;
         }
         if let Some(s) = &self.signature_pad {
             if !(s.speed > 0.0 && s.speed <= 100.0) {
@@ -380,6 +389,7 @@ pub struct Simulator {
     _tmp: Option<tempfile::TempDir>,
     fingerprint: Option<FingerprintHandle>,
     sigpad: Option<SigpadHandle>,
+    camera: Option<camera::SimCamera>,
 }
 
 impl fmt::Debug for Simulator {
@@ -463,11 +473,20 @@ impl Simulator {
             }
             None => None,
         };
+        let camera = match &config.camera {
+            Some(c) => {
+                let cam = camera::SimCamera::new(c)?;
+                cam.plug_in();
+                Some(cam)
+            }
+            None => None,
+        };
         let sim = Self {
             run_dir,
             _tmp: tmp,
             fingerprint,
             sigpad,
+            camera,
         };
         std::fs::write(sim.run_dir.join("devices.toml"), sim.devices_toml())?;
         Ok(sim)
@@ -486,6 +505,11 @@ impl Simulator {
     /// The signature pad, if simulated.
     pub fn signature_pad(&self) -> Option<&SigpadHandle> {
         self.sigpad.as_ref()
+    }
+
+    /// The face camera, if simulated; plugged into this process as `camera:N`.
+    pub fn camera(&self) -> Option<&camera::SimCamera> {
+        self.camera.as_ref()
     }
 
     /// The device list that `rekam` reads: one table per device with its port and baud.

@@ -25,6 +25,7 @@ fn main() {
             }),
             signature_pad: None,
             run_dir: None,
+            camera: None,
         })
         .unwrap();
         let fp = sim.fingerprint().unwrap();
