@@ -124,6 +124,9 @@ pub struct Webcam {
     /// What the camera is set to; `None` after a switch failed or the camera stalled.
     current: Option<CameraFormat>,
     settle_pending: u32,
+    /// The last call found the camera thread blocked in the device: until it answers again,
+    /// calls wait only a frame timeout.
+    stalled: bool,
     stats: FrameStats,
 }
 
@@ -156,6 +159,7 @@ impl Webcam {
             still: CameraFormat::default(),
             current: Some(current),
             settle_pending: 0,
+            stalled: false,
             stats: FrameStats::default(),
         };
         let mut formats: Vec<CameraFormat> = offered
@@ -318,14 +322,22 @@ impl Webcam {
         T: Send + 'static,
         F: FnOnce(&mut nokhwa::Camera) -> Result<T, NokhwaError> + Send + 'static,
     {
-        match self.worker.call(CONTROL_TIMEOUT, f) {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(Error::from_nokhwa(&self.port, what, false, e)),
+        let timeout = if self.stalled {
+            self.config.frame_timeout
+        } else {
+            CONTROL_TIMEOUT
+        };
+        match self.worker.call(timeout, f) {
+            Ok(r) => {
+                self.stalled = false;
+                r.map_err(|e| Error::from_nokhwa(&self.port, what, false, e))
+            }
             Err(Stalled::Timeout) => {
                 self.current = None;
+                self.stalled = true;
                 Err(Error::NoFrames {
                     port: self.port.clone(),
-                    millis: CONTROL_TIMEOUT.as_millis() as u64,
+                    millis: timeout.as_millis() as u64,
                 })
             }
             Err(Stalled::Gone) => Err(Error::Stopped {
@@ -393,6 +405,9 @@ impl Webcam {
                 }
                 c.frame()
             });
+            if got.is_ok() {
+                self.stalled = false;
+            }
             let buf = match got {
                 Ok(Ok(buf)) => buf,
                 Ok(Err(e)) => match Cause::of(&e) {
@@ -406,6 +421,7 @@ impl Webcam {
                 Err(Stalled::Timeout) => {
                     // The camera thread is blocked in the device; its format is unknown now.
                     self.current = None;
+                    self.stalled = true;
                     return Err(self.no_frames());
                 }
                 Err(Stalled::Gone) => {
