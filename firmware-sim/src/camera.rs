@@ -360,7 +360,7 @@ impl SimCamera {
             info: CameraInfo::new(
                 MODEL,
                 "firmware-sim (nokhwa custom backend)",
-                "sim",
+                "",
                 CameraIndex::Index(index),
             ),
             format: mode(0),

@@ -725,14 +725,17 @@ impl Device for Webcam {
         if !self.description.description.is_empty() {
             details.push(("backend".into(), self.description.description.clone()));
         }
+        // For V4L2, nokhwa reports the bus and the kernel driver's version here.
         let misc = self.description.misc.trim();
-        let firmware = (!misc.is_empty()).then(|| misc.to_string());
+        if !misc.is_empty() {
+            details.push(("bus".into(), misc.to_string()));
+        }
         Ok(DeviceInfo {
             kind: DeviceKind::Camera,
             driver: self.driver.to_string(),
             model: self.description.name.clone(),
             serial: None,
-            firmware,
+            firmware: None,
             port: self.port.clone(),
             details,
         })
