@@ -14,6 +14,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod camera;
 pub mod fingerprint;
 pub mod iris;
 mod runner;
@@ -22,6 +23,7 @@ pub mod umockdev;
 pub mod synth {
     //! Synthetic biometrics.
     pub mod eye;
+    pub mod face;
     pub mod finger;
     pub mod signature;
 }
@@ -241,6 +243,9 @@ pub struct SimConfig {
     /// The iris scanner, if simulated (reached in-process through [`Simulator::iris_link`], or
     /// through libusb under umockdev).
     pub iris: Option<IrisSim>,
+    /// The face camera, if simulated (off by default). It is plugged into this process only:
+    /// see [`camera`].
+    pub camera: Option<camera::CameraSim>,
 }
 
 /// The simulated iris scanner, as configured in the `[sim.iris]` table.
@@ -264,6 +269,7 @@ impl Default for SimConfig {
             fingerprint: Some(FingerprintSim::default()),
             signature_pad: Some(SigpadSim::default()),
             iris: Some(IrisSim::default()),
+            camera: None,
         }
     }
 }
@@ -284,6 +290,9 @@ impl SimConfig {
                     f.packet_size
                 ));
             }
+        }
+        if let Some(c) = &self.camera {
+            c.validate()?;
         }
         if let Some(s) = &self.signature_pad {
             if !(s.speed > 0.0 && s.speed <= 100.0) {
@@ -402,6 +411,7 @@ pub struct Simulator {
     fingerprint: Option<FingerprintHandle>,
     sigpad: Option<SigpadHandle>,
     iris: Option<std::sync::Arc<std::sync::Mutex<iris::IrisFirmware>>>,
+    camera: Option<camera::SimCamera>,
 }
 
 impl fmt::Debug for Simulator {
@@ -490,12 +500,21 @@ impl Simulator {
                 iris::IrisScenario::typical(i.person),
             )))
         });
+        let camera = match &config.camera {
+            Some(c) => {
+                let cam = camera::SimCamera::new(c)?;
+                cam.plug_in();
+                Some(cam)
+            }
+            None => None,
+        };
         let sim = Self {
             run_dir,
             _tmp: tmp,
             fingerprint,
             sigpad,
             iris,
+            camera,
         };
         std::fs::write(sim.run_dir.join("devices.toml"), sim.devices_toml())?;
         Ok(sim)
@@ -526,6 +545,11 @@ impl Simulator {
         self.iris
             .as_ref()
             .map(|fw| iris::SimUsbLink::new(fw.clone()))
+    }
+
+    /// The face camera, if simulated; plugged into this process as `camera:N`.
+    pub fn camera(&self) -> Option<&camera::SimCamera> {
+        self.camera.as_ref()
     }
 
     /// The device list that `rekam` reads: one table per device with its port and baud.

@@ -90,6 +90,9 @@ fn main() -> anyhow::Result<()> {
             p.baud()
         );
     }
+    if sim.camera().is_some() {
+        println!("camera        simulated inside rekam ([camera] driver = \"simcam\"), not by this process");
+    }
     println!(
         "devices       {}",
         sim.run_dir().join("devices.toml").display()

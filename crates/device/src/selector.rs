@@ -17,13 +17,16 @@ pub enum Selector {
         /// Serial number string, when several identical devices are attached.
         serial: Option<String>,
     },
+    /// A camera: a V4L2 device node (`/dev/video0`), a stable link to one
+    /// (`/dev/v4l/by-id/...`), or `camera:N` for the camera numbered N by its driver.
+    Camera(String),
 }
 
 /// The error of parsing a [`Selector`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseSelectorError {
     /// Empty string.
-    #[error("the device selector is empty: give a serial port path such as /dev/ttyUSB0, or VID:PID such as 2d7f:0101")]
+    #[error("the device selector is empty: give a serial port path such as /dev/ttyUSB0, VID:PID such as 2d7f:0101, or a camera such as /dev/video0 or camera:0")]
     Empty,
     /// VID:PID with a bad number.
     #[error("'{0}' is not a USB selector: write VID:PID[:SERIAL] with 4 hexadecimal digits each, e.g. 2d7f:0101")]
@@ -38,7 +41,8 @@ pub enum ParseSelectorError {
 impl FromStr for Selector {
     type Err = ParseSelectorError;
 
-    /// Parses a selector.
+    /// Parses a selector. Paths under `/dev/video` and `/dev/v4l/` are cameras, other paths
+    /// serial ports; `serial:` and `camera:` say which explicitly.
     ///
     /// ```
     /// use rekam_device::Selector;
@@ -48,6 +52,9 @@ impl FromStr for Selector {
     ///     "2d7f:0101:SN42".parse::<Selector>().unwrap(),
     ///     Selector::Usb { vid: 0x2d7f, pid: 0x0101, serial: Some("SN42".into()) }
     /// );
+    /// assert_eq!("/dev/video0".parse::<Selector>().unwrap(), Selector::Camera("/dev/video0".into()));
+    /// assert_eq!("camera:1".parse::<Selector>().unwrap(), Selector::Camera("1".into()));
+    /// assert_eq!(Selector::Camera("1".into()).to_string(), "camera:1");
     /// assert!("2d7f:01x1".parse::<Selector>().is_err());
     /// assert!("".parse::<Selector>().is_err());
     /// ```
@@ -61,6 +68,15 @@ impl FromStr for Selector {
                 return Err(ParseSelectorError::Empty);
             }
             return Ok(Selector::Serial(path.to_string()));
+        }
+        if let Some(cam) = s.strip_prefix("camera:") {
+            if cam.is_empty() {
+                return Err(ParseSelectorError::Empty);
+            }
+            return Ok(Selector::Camera(cam.to_string()));
+        }
+        if is_camera_path(s) {
+            return Ok(Selector::Camera(s.to_string()));
         }
         if s.starts_with('/') || s.starts_with("./") || s.to_ascii_uppercase().starts_with("COM") {
             return Ok(Selector::Serial(s.to_string()));
@@ -84,10 +100,17 @@ impl FromStr for Selector {
     }
 }
 
+/// Whether `path` names a V4L2 device node or a link to one.
+fn is_camera_path(path: &str) -> bool {
+    path.starts_with("/dev/video") || path.starts_with("/dev/v4l/")
+}
+
 impl fmt::Display for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Selector::Serial(p) => f.write_str(p),
+            Selector::Camera(c) if is_camera_path(c) => f.write_str(c),
+            Selector::Camera(c) => write!(f, "camera:{c}"),
             Selector::Usb {
                 vid,
                 pid,
@@ -111,6 +134,13 @@ mod tests {
         #[test]
         fn usb_selectors_round_trip(vid: u16, pid: u16, serial in proptest::option::of("[A-Za-z0-9]{1,12}")) {
             let sel = Selector::Usb { vid, pid, serial };
+            let back: Selector = sel.to_string().parse().unwrap();
+            prop_assert_eq!(back, sel);
+        }
+
+        #[test]
+        fn camera_selectors_round_trip(c in "[0-9]{1,3}|/dev/video[0-9]{1,2}|/dev/v4l/by-id/[a-z0-9-]{1,20}") {
+            let sel = Selector::Camera(c);
             let back: Selector = sel.to_string().parse().unwrap();
             prop_assert_eq!(back, sel);
         }

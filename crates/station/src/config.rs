@@ -23,6 +23,8 @@ pub struct StationConfig {
     pub signature_pad: Option<DeviceConfig>,
     /// The iris scanner.
     pub iris: Option<DeviceConfig>,
+    /// The face camera.
+    pub camera: Option<DeviceConfig>,
     /// The simulator's own table (read by firmware-sim; `rekam` ignores it).
     #[serde(default, rename = "sim")]
     #[allow(dead_code)]
@@ -60,9 +62,9 @@ impl Default for StationSection {
 /// One device's table: the driver, its port and the driver's options.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeviceConfig {
-    /// Driver name (`r30x`, `isdv4`).
+    /// Driver name (`r30x`, `isdv4`, `v4l`, `simcam`).
     pub driver: String,
-    /// Where the device is: a serial port path or VID:PID.
+    /// Where the device is: a serial port path, VID:PID, or a camera (`/dev/video0`, `camera:0`).
     pub port: String,
     /// Everything else: driver options (baud, address, password ...).
     #[serde(flatten)]
@@ -133,6 +135,10 @@ impl StationConfig {
         for (table, dev) in self.devices() {
             let sel = dev.selector(table)?;
             let opts = dev.options(table)?;
+            if table == "camera" {
+                validate_camera(dev, &sel, &opts)?;
+                continue;
+            }
             let (expected, usb) = match table {
                 "fingerprint" => ("r30x", false),
                 "signature_pad" => ("isdv4", false),
@@ -171,7 +177,26 @@ impl StationConfig {
         if let Some(d) = &self.iris {
             v.push(("iris", d));
         }
+        if let Some(d) = &self.camera {
+            v.push(("camera", d));
+        }
         v
+    }
+
+    /// The simulated camera of the `[sim.camera]` table, when `[camera]` uses the `simcam`
+    /// driver: a simulated camera lives in the process that uses it, so `rekam` starts it.
+    pub fn sim_camera(&self) -> anyhow::Result<Option<firmware_sim::camera::CameraSim>> {
+        if self.camera.as_ref().is_none_or(|c| c.driver != "simcam") {
+            return Ok(None);
+        }
+        let table = self._sim.as_ref().and_then(|s| s.get("camera")).cloned();
+        let sim: firmware_sim::camera::CameraSim = match table {
+            Some(t) => t.try_into().context("[sim.camera]")?,
+            None => Default::default(),
+        };
+        sim.validate()
+            .map_err(|e| anyhow::anyhow!("[sim.camera] {e}"))?;
+        Ok(Some(sim))
     }
 
     /// The language of messages.
@@ -210,6 +235,21 @@ impl StationConfig {
         }
         Ok(())
     }
+}
+
+/// The `[camera]` table: a camera driver, a camera selector, the driver's options.
+fn validate_camera(dev: &DeviceConfig, sel: &Selector, opts: &Options) -> anyhow::Result<()> {
+    match dev.driver.as_str() {
+        "v4l" | "simcam" => {}
+        other => bail!("[camera] driver is '{other}'; the camera drivers are v4l (V4L2 cameras) and simcam (the simulated camera)"),
+    }
+    rekam_camera::config(&dev.driver, opts).map_err(|e| anyhow::anyhow!("[camera] {e}"))?;
+    if !matches!(sel, Selector::Camera(_)) {
+        bail!(
+            "[camera] port must be a camera: /dev/video0, a /dev/v4l/by-id/... link, or camera:N"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -251,6 +291,17 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{e:#}").contains("pasword"));
+        let e = StationConfig::parse(
+            "[camera]\ndriver = \"v4l\"\nport = \"/dev/video0\"\nformat = \"h264\"\n",
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("[camera]") && format!("{e:#}").contains("format"));
+        let e = StationConfig::parse("[camera]\ndriver = \"r30x\"\nport = \"/dev/video0\"\n")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("v4l"));
+        let e = StationConfig::parse("[camera]\ndriver = \"v4l\"\nport = \"/dev/ttyUSB0\"\n")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("[camera] port"));
         let e = StationConfig::parse("[fingerprnt]\n").unwrap_err();
         assert!(format!("{e:#}").contains("fingerprnt"));
     }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use firmware_sim::camera::CameraSim;
 use firmware_sim::{SigpadSim, SimConfig, Simulator};
 use rekam_device::{CaptureRequest, Finger, Position};
 
@@ -12,28 +13,36 @@ use crate::diag::{self, DiagOptions};
 use crate::drivers;
 use crate::i18n::Lang;
 
-/// Starts firmware-sim in this process, runs diagnostics, then captures a fingerprint and a
-/// signature into `out_dir`. Returns the text to print.
+/// Starts firmware-sim in this process, runs diagnostics, then captures a fingerprint, a
+/// signature and a face photograph into `out_dir`. Returns the text to print.
 pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
     let sim = Simulator::start(&SimConfig {
         signature_pad: Some(SigpadSim {
             speed: 2.0,
             ..SigpadSim::default()
         }),
+        camera: Some(CameraSim {
+            birth_year: 1991,
+            ..CameraSim::default()
+        }),
         ..SimConfig::default()
     })
     .context("starting the simulated devices")?;
-    let (Some(fp), Some(pad)) = (sim.fingerprint(), sim.signature_pad()) else {
+    let (Some(fp), Some(pad), Some(cam)) = (sim.fingerprint(), sim.signature_pad(), sim.camera())
+    else {
         anyhow::bail!("the simulator started without its devices");
     };
-    let config = StationConfig::parse(&format!(
+    let camera_index = cam.plug_in();
+    let config = StationConfig::parse(&(format!(
         "[station]\nid = \"DEMO-STATION\"\nlanguage = \"{}\"\n\n[fingerprint]\ndriver = \"r30x\"\nport = {:?}\nbaud = {}\n\n[signature_pad]\ndriver = \"isdv4\"\nport = {:?}\nbaud = {}\nend_after_ms = 800\n",
         if lang == Lang::Id { "id" } else { "en" },
         fp.path().display().to_string(),
         fp.baud(),
         pad.path().display().to_string(),
         pad.baud(),
-    ))?;
+    ) + &format!(
+        "\n[camera]\ndriver = \"simcam\"\nport = \"camera:{camera_index}\"\nwidth = 1280\nheight = 720\n"
+    )))?;
     let mut text = String::new();
     text.push_str(&format!(
         "{} {}\n\n",
@@ -93,6 +102,7 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
         let mut device = registry.open(&dev.driver, &dev.selector(table)?, &dev.options(table)?)?;
         let (position, name) = match table {
             "fingerprint" => (Position::Finger(Finger::RightIndex), "right_index"),
+            "camera" => (Position::Face, "face"),
             _ => (Position::Signature, "signature"),
         };
         match device.capture(&CaptureRequest::new(position, Duration::from_secs(10))) {

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rekam_device::{
-    Capture, CaptureRequest, DeviceDescriptor, DeviceError, DeviceInfo, ErrorKind, Pixels,
-    Position, Registry, SelfTestReport, SerialPortInfo,
+    Capture, CaptureRequest, DeviceDescriptor, DeviceError, DeviceInfo, DeviceKind, ErrorKind,
+    Pixels, Position, Registry, SelfTestReport, SerialPortInfo,
 };
 use serde::Serialize;
 
 use crate::config::StationConfig;
 use crate::drivers::known_usb;
-use crate::i18n::{hint, Lang};
+use crate::i18n::{hint_for, Lang};
 
 /// What diagnostics should do.
 #[derive(Debug, Clone)]
@@ -139,17 +139,25 @@ pub fn system_section(registry: &Registry) -> SystemSection {
             })
             .collect(),
         serial_ports: snap.serial_ports,
+        notes: with_camera_note(snap.notes, &candidates),
         candidates,
-        notes: snap.notes,
     }
 }
 
-fn failure(stage: &'static str, e: &DeviceError, port: &str, lang: Lang) -> Failure {
+/// Says so when no camera driver found a camera (a machine without /dev/video*).
+fn with_camera_note(mut notes: Vec<String>, candidates: &[DeviceDescriptor]) -> Vec<String> {
+    if !candidates.iter().any(|c| c.kind == DeviceKind::Camera) {
+        notes.push("no cameras found: this machine has no /dev/video* devices (is the camera plugged in and its driver, e.g. uvcvideo, loaded?)".into());
+    }
+    notes
+}
+
+fn failure(stage: &'static str, e: &DeviceError, table: &str, port: &str, lang: Lang) -> Failure {
     Failure {
         stage,
         kind: e.kind(),
         message: e.message().to_string(),
-        hint: hint(lang, e.kind(), port),
+        hint: hint_for(lang, table, e.kind(), port),
     }
 }
 
@@ -192,6 +200,7 @@ fn test_position(table: &str) -> Position {
     match table {
         "signature_pad" => Position::Signature,
         "iris" => Position::Iris(rekam_device::Eye::Right),
+        "camera" => Position::Face,
         _ => Position::Unknown,
     }
 }
@@ -217,21 +226,21 @@ pub fn diagnose_opened(
     let mut device = match opened {
         Ok(d) => d,
         Err(e) => {
-            r.failure = Some(failure("open", &e, port, opts.lang));
+            r.failure = Some(failure("open", &e, table, port, opts.lang));
             return r;
         }
     };
     match device.info() {
         Ok(i) => r.info = Some(i),
         Err(e) => {
-            r.failure = Some(failure("info", &e, port, opts.lang));
+            r.failure = Some(failure("info", &e, table, port, opts.lang));
             return r;
         }
     }
     match device.self_test() {
         Ok(t) => r.self_test = Some(t),
         Err(e) => {
-            r.failure = Some(failure("self_test", &e, port, opts.lang));
+            r.failure = Some(failure("self_test", &e, table, port, opts.lang));
             return r;
         }
     }
@@ -253,7 +262,7 @@ pub fn diagnose_opened(
                         .to_string(),
                 }),
             },
-            Err(e) => r.failure = Some(failure("capture", &e, port, opts.lang)),
+            Err(e) => r.failure = Some(failure("capture", &e, table, port, opts.lang)),
         }
     }
     let _ = device.close();

@@ -5,10 +5,13 @@ use rekam_device::{DriverFactory, Registry};
 static R30X: rekam_fingerprint::R30xFactory = rekam_fingerprint::R30xFactory;
 static ISDV4: rekam_sigpad::Isdv4Factory = rekam_sigpad::Isdv4Factory;
 static IRIS: rekam_iris::IrisFactory = rekam_iris::IrisFactory;
+static V4L: rekam_camera::CameraFactory = rekam_camera::CameraFactory;
+/// Simulated cameras plugged into this process (`rekam demo`, a `[sim.camera]` table).
+static SIMCAM: firmware_sim::camera::SimCameraFactory = firmware_sim::camera::SimCameraFactory;
 
 /// Every driver Rekam has.
 pub fn factories() -> Vec<&'static dyn DriverFactory> {
-    vec![&R30X, &ISDV4, &IRIS]
+    vec![&R30X, &ISDV4, &IRIS, &V4L, &SIMCAM]
 }
 
 /// A registry of every driver, listing the real machine.

@@ -130,6 +130,41 @@ fn usb_hint(kind: ErrorKind, port: &str) -> Option<(String, String)> {
     })
 }
 
+/// What to check, for an error of `kind` on the device of configuration table `table` at
+/// `port`: cameras have their own hints where they differ from serial devices.
+pub fn hint_for(lang: Lang, table: &str, kind: ErrorKind, port: &str) -> String {
+    if table != "camera" {
+        return hint(lang, kind, port);
+    }
+    let (id, en) = match kind {
+        ErrorKind::NotFound => (
+            format!("Kamera tidak ditemukan di {port}. Periksa kabel USB kamera; `rekam diag` menampilkan kamera yang terlihat."),
+            format!("No camera at {port}. Check the camera's USB cable; `rekam diag` lists the cameras this machine sees."),
+        ),
+        ErrorKind::Busy => (
+            format!("Kamera {port} sedang dipakai program lain (peramban, panggilan video). Tutup program itu, lalu coba lagi."),
+            format!("The camera {port} is in use by another program (a browser, a video call). Close it and try again."),
+        ),
+        ErrorKind::PermissionDenied => (
+            format!("Akses ke kamera {port} ditolak. Tambahkan pengguna stasiun ke grup 'video', lalu masuk ulang."),
+            format!("Access to the camera {port} was denied. Add the station user to the 'video' group, then log in again."),
+        ),
+        ErrorKind::Timeout => (
+            "Kamera tidak mengirim gambar. Cabut dan pasang lagi kameranya; jika masih gagal, coba port USB atau kabel lain.".to_string(),
+            "The camera sends no pictures. Unplug it and plug it back in; if that does not help, try another USB port or cable.".to_string(),
+        ),
+        ErrorKind::Protocol => (
+            "Gambar dari kamera rusak. Periksa kabel USB dan pasang kamera langsung ke komputer, bukan lewat hub.".to_string(),
+            "The camera's pictures arrive damaged. Check the USB cable and plug the camera directly into the computer, not through a hub.".to_string(),
+        ),
+        _ => return hint(lang, kind, port),
+    };
+    match lang {
+        Lang::Id => id,
+        Lang::En => en,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +193,16 @@ mod tests {
         assert!(hint(Lang::Id, ErrorKind::PermissionDenied, "/dev/x").contains("dialout"));
         assert!(hint(Lang::En, ErrorKind::PermissionDenied, "1209:0001").contains("udev"));
         assert!(!hint(Lang::En, ErrorKind::Timeout, "1209:0001").contains("baud"));
+        assert!(hint_for(
+            Lang::En,
+            "camera",
+            ErrorKind::PermissionDenied,
+            "/dev/video0"
+        )
+        .contains("'video' group"));
+        assert_eq!(
+            hint_for(Lang::En, "fingerprint", ErrorKind::Busy, "/dev/ttyUSB0"),
+            hint(Lang::En, ErrorKind::Busy, "/dev/ttyUSB0")
+        );
     }
 }

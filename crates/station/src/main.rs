@@ -172,6 +172,16 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             let config = StationConfig::load(&cli.config)?;
             let lang = cli.lang.unwrap_or_else(|| config.lang());
+            // `[camera] driver = "simcam"`: the simulated camera lives in this process.
+            let _sim_camera = match config.sim_camera()? {
+                Some(c) => {
+                    let cam = firmware_sim::camera::SimCamera::new(&c)
+                        .context("starting the simulated camera of [sim.camera]")?;
+                    cam.plug_in();
+                    Some(cam)
+                }
+                None => None,
+            };
             let registry = drivers::registry();
             let report = diag::run(
                 &config,
