@@ -380,7 +380,15 @@ impl Measures {
                 ramp(self.usable_iris_area, 30.0, MIN_USABLE_AREA, 85.0),
                 OPEN_EYES,
             ),
-            (ramp(self.sharpness, 5.0, MIN_SHARPNESS, 60.0), HOLD_STILL),
+            (
+                ramp(self.sharpness, 5.0, MIN_SHARPNESS, 60.0),
+                // Sharpness is an absolute energy: an underexposed image has little of it.
+                if self.p95 < DARK_P95 {
+                    TOO_DARK
+                } else {
+                    HOLD_STILL
+                },
+            ),
             (
                 ramp(self.iris_pupil_concentricity, 75.0, MIN_CONCENTRICITY, 96.0),
                 LOOK_AT_CAMERA,

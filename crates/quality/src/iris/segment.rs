@@ -522,7 +522,12 @@ fn limbus_angles() -> Vec<f64> {
     v
 }
 
-fn limbus(p: &Plane, raw: &GrayImage, pupil: Circle) -> Option<(Circle, f64)> {
+fn limbus(p: &Plane, raw: &GrayImage, pupil: Circle, from: (f64, f64)) -> Option<(Circle, f64)> {
+    let pupil = Circle {
+        x: from.0,
+        y: from.1,
+        ..pupil
+    };
     let (w, h) = (p.w as f64, p.h as f64);
     let lo = (pupil.r / 0.75).max(pupil.r + 6.0);
     let hi = (pupil.r / 0.15).min(w.max(h) * 0.6);
@@ -573,7 +578,7 @@ fn limbus(p: &Plane, raw: &GrayImage, pupil: Circle) -> Option<(Circle, f64)> {
     // Per-ray steps near r0, then fit d(a) = R + u cos a + v sin a.
     let mut rows: Vec<(f64, f64, f64)> = Vec::new();
     for &a in &angles {
-        if let Some((r, _)) = ray_step(p, raw, pupil.x, pupil.y, a, r0 * 0.88, r0 * 1.12, k) {
+        if let Some((r, _)) = ray_step(p, raw, pupil.x, pupil.y, a, r0 * 0.8, r0 * 1.2, k) {
             rows.push((a, r, 1.0));
         }
     }
@@ -685,7 +690,20 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
     if pupil_support < 0.5 || pupil.r < rmin * 0.7 || pupil.r > rmax * 1.2 {
         return None;
     }
-    let (iris, iris_support) = limbus(&p, img, pupil)?;
+    let (first, _) = limbus(&p, img, pupil, (pupil.x, pupil.y))?;
+    // Again from the first estimate's centre, which is nearer the limbus centre.
+    let (mut iris, mut iris_support) = limbus(&p, img, pupil, (first.x, first.y))?;
+    for _ in 0..2 {
+        (iris, iris_support) = limbus(&p, img, pupil, (iris.x, iris.y))?;
+    }
+    let iris = Circle {
+        x: iris.x,
+        y: iris.y,
+        r: iris.r,
+    };
+    if iris.r < w.min(h) as f64 / 12.0 {
+        return None;
+    }
     if iris_support < 0.35 || iris.r < pupil.r * 1.3 {
         return None;
     }
