@@ -606,3 +606,97 @@ impl UsbLink for SimUsbLink {
         &self.name
     }
 }
+
+/// Simulated scanners plugged into this process, by serial number: what the `simiris` driver
+/// ([`SimIrisFactory`]) lists and opens. A simulated USB device lives in the process that uses
+/// it (`rekam enroll` with `[iris] driver = "simiris"`, `rekam demo`, tests); the libusb path of
+/// the real driver is exercised under umockdev instead.
+static PLUGGED: Mutex<Vec<(String, std::sync::Weak<Mutex<IrisFirmware>>)>> = Mutex::new(Vec::new());
+
+/// Serial numbers handed out to simulated scanners in this process.
+static NEXT_SERIAL: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+impl IrisFirmware {
+    /// The serial number the scanner reports.
+    pub fn serial(&self) -> &str {
+        &self.info.serial
+    }
+}
+
+/// Plugs `fw` in for the `simiris` driver and returns its serial number. A scanner whose serial
+/// is already plugged in gets a new one, so several simulated scanners in one process (parallel
+/// tests) can be told apart. It stays listed while `fw` lives.
+pub fn plug_in(fw: &Arc<Mutex<IrisFirmware>>) -> String {
+    let mut plugged = lock(&PLUGGED);
+    plugged.retain(|(_, w)| w.strong_count() > 0);
+    let mut serial = lock(fw).info.serial.clone();
+    while plugged.iter().any(|(s, _)| *s == serial) {
+        let n = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        serial = format!("IR{n:08}");
+    }
+    lock(fw).info.serial = serial.clone();
+    plugged.push((serial.clone(), Arc::downgrade(fw)));
+    serial
+}
+
+fn plugged_in() -> Vec<(String, Arc<Mutex<IrisFirmware>>)> {
+    lock(&PLUGGED)
+        .iter()
+        .filter_map(|(s, w)| w.upgrade().map(|fw| (s.clone(), fw)))
+        .collect()
+}
+
+/// The `simiris` driver: the real iris driver ([`rekam_iris::Iris`]) over an in-process link to
+/// a simulated scanner plugged in with [`plug_in`]. Selector `1209:0001[:SERIAL]`; without a
+/// serial, the scanner plugged in last. Options are the `iris_usb` driver's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SimIrisFactory;
+
+impl rekam_device::DriverFactory for SimIrisFactory {
+    fn name(&self) -> &'static str {
+        "simiris"
+    }
+
+    fn kind(&self) -> rekam_device::DeviceKind {
+        rekam_device::DeviceKind::Iris
+    }
+
+    fn list(&self, _system: &rekam_device::SystemSnapshot) -> Vec<rekam_device::DeviceDescriptor> {
+        plugged_in()
+            .into_iter()
+            .map(|(serial, _)| rekam_device::DeviceDescriptor {
+                driver: "simiris".into(),
+                kind: rekam_device::DeviceKind::Iris,
+                selector: format!("{:04x}:{:04x}:{serial}", codec::VID, codec::PID),
+                description: "simulated iris scanner (in this process)".into(),
+            })
+            .collect()
+    }
+
+    fn open(
+        &self,
+        selector: &rekam_device::Selector,
+        options: &rekam_device::Options,
+    ) -> Result<Box<dyn rekam_device::Device>, rekam_device::DeviceError> {
+        use rekam_device::{DeviceError, ErrorKind, Selector};
+        let Selector::Usb { vid, pid, serial } = selector else {
+            return Err(DeviceError::new(
+                ErrorKind::InvalidInput,
+                format!("the simiris driver opens simulated USB scanners as VID:PID[:SERIAL], not '{selector}'"),
+            ));
+        };
+        let config = rekam_iris::IrisFactory::config(options)?;
+        let found = plugged_in().into_iter().rev().find(|(s, _)| {
+            *vid == codec::VID && *pid == codec::PID && serial.as_deref().is_none_or(|w| w == s)
+        });
+        let Some((_, fw)) = found else {
+            return Err(DeviceError::new(
+                ErrorKind::NotFound,
+                format!("no simulated iris scanner {selector} is plugged into this process"),
+            ));
+        };
+        let mut iris = rekam_iris::Iris::new(SimUsbLink::new(fw), config)?;
+        iris.connect()?;
+        Ok(Box::new(iris))
+    }
+}

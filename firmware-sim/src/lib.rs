@@ -254,11 +254,29 @@ pub struct SimConfig {
 pub struct IrisSim {
     /// Who looks into the scanner.
     pub person: u64,
+    /// How the left eye presents.
+    pub left: synth::eye::EyeCondition,
+    /// How the right eye presents.
+    pub right: synth::eye::EyeCondition,
 }
 
 impl Default for IrisSim {
     fn default() -> Self {
-        Self { person: 1 }
+        Self {
+            person: 1,
+            left: synth::eye::EyeCondition::Good,
+            right: synth::eye::EyeCondition::Good,
+        }
+    }
+}
+
+impl IrisSim {
+    /// The scanner's firmware for this table: the typical approach, then these eyes.
+    pub fn firmware(&self) -> iris::IrisFirmware {
+        let mut scenario = iris::IrisScenario::typical(self.person);
+        scenario.left = self.left;
+        scenario.right = self.right;
+        iris::IrisFirmware::new(scenario)
     }
 }
 
@@ -496,9 +514,9 @@ impl Simulator {
             None => None,
         };
         let iris = config.iris.as_ref().map(|i| {
-            std::sync::Arc::new(std::sync::Mutex::new(iris::IrisFirmware::new(
-                iris::IrisScenario::typical(i.person),
-            )))
+            let fw = std::sync::Arc::new(std::sync::Mutex::new(i.firmware()));
+            iris::plug_in(&fw);
+            fw
         });
         let camera = match &config.camera {
             Some(c) => {

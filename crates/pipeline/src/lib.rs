@@ -6,6 +6,7 @@
 //! with the station key and commits it durably to the store, after the recording-once rule.
 #![warn(missing_docs)]
 
+pub mod assess;
 pub mod engine;
 pub mod nik;
 pub mod session;
@@ -13,6 +14,7 @@ pub mod session;
 use rekam_record::{seal, Service, StationKey};
 use rekam_store::{Entry, Store};
 
+pub use assess::StandardAssessor;
 pub use session::{Decision, Gate, Gates, Session, SessionError, Step};
 
 /// Why a recording cannot be saved.

@@ -25,6 +25,9 @@ pub struct StationConfig {
     pub iris: Option<DeviceConfig>,
     /// The face camera.
     pub camera: Option<DeviceConfig>,
+    /// Quality gates per modality (`[gates.finger]` threshold and attempts, ...).
+    #[serde(default)]
+    pub gates: rekam_pipeline::Gates,
     /// The simulator's own table (read by firmware-sim; `rekam` ignores it).
     #[serde(default, rename = "sim")]
     #[allow(dead_code)]
@@ -142,6 +145,8 @@ impl StationConfig {
             let (expected, usb) = match table {
                 "fingerprint" => ("r30x", false),
                 "signature_pad" => ("isdv4", false),
+                // `simiris`: the simulated scanner of `[sim.iris]`, in this process.
+                _ if dev.driver == "simiris" => ("simiris", true),
                 _ => ("iris_usb", true),
             };
             if dev.driver != expected {
@@ -162,6 +167,7 @@ impl StationConfig {
                 (true, _) => bail!("[{table}] port must be a USB VID:PID[:SERIAL], e.g. 1209:0001"),
             }
         }
+        self.gates.validate().map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
     }
 
@@ -197,6 +203,19 @@ impl StationConfig {
         sim.validate()
             .map_err(|e| anyhow::anyhow!("[sim.camera] {e}"))?;
         Ok(Some(sim))
+    }
+
+    /// The simulated iris scanner of the `[sim.iris]` table, when `[iris]` uses the `simiris`
+    /// driver: like the simulated camera, it lives in the process that uses it.
+    pub fn sim_iris(&self) -> anyhow::Result<Option<firmware_sim::IrisSim>> {
+        if self.iris.as_ref().is_none_or(|c| c.driver != "simiris") {
+            return Ok(None);
+        }
+        let table = self._sim.as_ref().and_then(|s| s.get("iris")).cloned();
+        Ok(Some(match table {
+            Some(t) => t.try_into().context("[sim.iris]")?,
+            None => Default::default(),
+        }))
     }
 
     /// The language of messages.

@@ -8,10 +8,12 @@ static IRIS: rekam_iris::IrisFactory = rekam_iris::IrisFactory;
 static V4L: rekam_camera::CameraFactory = rekam_camera::CameraFactory;
 /// Simulated cameras plugged into this process (`rekam demo`, a `[sim.camera]` table).
 static SIMCAM: firmware_sim::camera::SimCameraFactory = firmware_sim::camera::SimCameraFactory;
+/// Simulated iris scanners plugged into this process (`rekam demo`, a `[sim.iris]` table).
+static SIMIRIS: firmware_sim::iris::SimIrisFactory = firmware_sim::iris::SimIrisFactory;
 
 /// Every driver Rekam has.
 pub fn factories() -> Vec<&'static dyn DriverFactory> {
-    vec![&R30X, &ISDV4, &IRIS, &V4L, &SIMCAM]
+    vec![&R30X, &ISDV4, &IRIS, &V4L, &SIMCAM, &SIMIRIS]
 }
 
 /// A registry of every driver, listing the real machine.

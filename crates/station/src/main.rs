@@ -3,13 +3,7 @@
 //! Operators run the station; technicians run `rekam diag`; newcomers run `rekam demo`, which
 //! needs no hardware.
 
-mod config;
-mod demo;
-mod diag;
-mod drivers;
-mod i18n;
-mod quality_cmd;
-mod records;
+use rekam_station::{config, demo, diag, drivers, enroll, i18n, quality_cmd, records};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +32,16 @@ struct Cli {
     lang: Option<Lang>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_sex(s: &str) -> Result<rekam_record::Sex, String> {
+    enroll::parse_sex(s).ok_or_else(|| format!("'{s}' is not a sex: use m or f"))
+}
+
+fn parse_service(s: &str) -> Result<rekam_record::Service, String> {
+    enroll::parse_service(s).ok_or_else(|| {
+        format!("'{s}' is not a service: new, replacement_lost, replacement_damaged, data_change, moved_in, recording_only")
+    })
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -105,6 +109,48 @@ enum Command {
         user: Option<String>,
         #[command(subcommand)]
         command: Box<rekam_service::cli::ServiceCommand>,
+    },
+    /// Record one person: the header is checked (NIK, recording once), then ten fingerprints,
+    /// both irises, the face and the signature through the quality gates; the record is sealed
+    /// with the station key and saved durably. The operator's password comes from
+    /// REKAM_PASSWORD, a supervisor's from REKAM_SUPERVISOR_PASSWORD.
+    Enroll {
+        /// The NIK (16 digits).
+        #[arg(long)]
+        nik: String,
+        /// Full name as on the family card.
+        #[arg(long)]
+        name: String,
+        /// Birth date, YYYY-MM-DD.
+        #[arg(long)]
+        birth_date: String,
+        /// Sex: m (laki-laki) or f (perempuan).
+        #[arg(long, value_parser = parse_sex)]
+        sex: rekam_record::Sex,
+        /// Service: new, replacement_lost, replacement_damaged, data_change, moved_in,
+        /// recording_only.
+        #[arg(long, value_parser = parse_service, default_value = "new")]
+        service: rekam_record::Service,
+        /// The operator confirms that the stated birth date and sex are right although the
+        /// NIK encodes others.
+        #[arg(long)]
+        confirm_warnings: bool,
+        /// An exception instead of a capture, CAPTURE:REASON[:NOTE] (e.g.
+        /// left_little:amputated:since 2010); photographed with the station camera.
+        #[arg(long = "exception", value_parser = enroll::parse_exception)]
+        exceptions: Vec<enroll::ExceptionRequest>,
+        /// The operator's account.
+        #[arg(long, env = "REKAM_USER")]
+        user: String,
+        /// The supervisor (head of service) approving exceptions.
+        #[arg(long)]
+        supervisor: Option<String>,
+        /// Office configuration with the staff accounts.
+        #[arg(long, env = "REKAM_OFFICE", default_value = "config/office.toml")]
+        office: PathBuf,
+        /// Seconds one capture waits for the person.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
+        capture_timeout: u64,
     },
     /// The upload queue of records.
     Queue {
@@ -259,6 +305,63 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     out: &mut out,
                 },
             )?;
+            Ok(true)
+        }
+        Command::Enroll {
+            nik,
+            name,
+            birth_date,
+            sex,
+            service,
+            confirm_warnings,
+            exceptions,
+            user,
+            supervisor,
+            office,
+            capture_timeout,
+        } => {
+            let config = StationConfig::load(&cli.config)?;
+            let lang = cli.lang.unwrap_or_else(|| config.lang());
+            let password = |var: &str| {
+                std::env::var(var)
+                    .ok()
+                    .filter(|p| !p.is_empty())
+                    .with_context(|| {
+                        format!("set {var} to the password (never on the command line)")
+                    })
+            };
+            let req = enroll::Request {
+                person: rekam_record::Person {
+                    // Spaces and dots as people write it; anything else is checked.
+                    nik: nik.chars().filter(|c| *c != ' ' && *c != '.').collect(),
+                    name,
+                    birth_date,
+                    sex,
+                    service,
+                },
+                confirm_warnings,
+                exceptions,
+                operator: enroll::Login {
+                    user,
+                    password: password("REKAM_PASSWORD")?,
+                },
+                supervisor: match supervisor {
+                    Some(user) => Some(enroll::Login {
+                        user,
+                        password: password("REKAM_SUPERVISOR_PASSWORD")?,
+                    }),
+                    None => None,
+                },
+                office,
+                policy: rekam_pipeline::engine::Policy {
+                    capture_timeout: Duration::from_secs(capture_timeout),
+                    ..Default::default()
+                },
+            };
+            let registry = drivers::registry();
+            let mut out = std::io::stdout().lock();
+            let outcome = enroll::run(&config, &registry, &req, lang, &mut out)?;
+            print!("{}", enroll::render_summary(&outcome, lang));
             Ok(true)
         }
         Command::Queue { action } => {

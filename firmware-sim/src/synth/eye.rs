@@ -70,8 +70,10 @@ const EYE_TAG: u64 = 0x4559_4545_5945_5f5f; // "EYEEYE__"
 const CAPTURE_TAG: u64 = 0x4559_4543_4150_5455; // "EYECAPTU"
 const CONDITION_TAG: u64 = 0x4559_4543_4f4e_4449; // "EYECONDI"
 
-/// How the eye is presented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How the eye is presented (in a `[sim.iris]` table: `good`, `focus_blur`, `off_axis`,
+/// `occluded`, `closed`, `too_far`, `too_dark`, `motion_blur`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum EyeCondition {
     /// A compliant capture: eye open, looking at the camera, in focus, well exposed.
     Good,

@@ -1,0 +1,62 @@
+//! The station's scorer: every capture goes to the quality crate's scorer for its modality.
+
+use image::{buffer::ConvertBuffer, GrayImage, RgbImage};
+use rekam_device::{Capture, Pixels};
+use rekam_quality::{face, finger, iris, signature, QualityReport};
+use rekam_record::Person;
+
+use crate::engine::Assessor;
+use crate::session::Step;
+
+/// Fingerprint resolution assumed when a scanner does not report one (the serial modules do
+/// not; they are 500 ppi sensors).
+pub const DEFAULT_FINGER_PPI: u32 = 500;
+
+/// Scores captures with [`rekam_quality`]: fingerprints (NFIQ 2 class), irises
+/// (ISO/IEC 29794-6), the face (ICAO 9303 portrait, with the background colour the person's
+/// birth year asks for) and the signature.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StandardAssessor;
+
+impl Assessor for StandardAssessor {
+    fn assess(
+        &self,
+        step: Step,
+        capture: &Capture,
+        person: &Person,
+    ) -> Result<QualityReport, String> {
+        let fail = |e: rekam_quality::Error| e.to_string();
+        match (step, capture) {
+            (Step::Finger(_), Capture::Image(i)) => {
+                finger::assess(&grey(&i.pixels), i.ppi.unwrap_or(DEFAULT_FINGER_PPI)).map_err(fail)
+            }
+            (Step::Iris(_), Capture::Image(i)) => iris::assess(&grey(&i.pixels)).map_err(fail),
+            (Step::Face, Capture::Image(i)) => {
+                let expected = birth_year(&person.birth_date).map(face::background_for_birth_year);
+                face::assess(&rgb(&i.pixels), expected).map_err(fail)
+            }
+            (Step::Signature, Capture::Pen(p)) => signature::assess(p).map_err(fail),
+            (step, Capture::Pen(_)) => Err(format!("a pen series cannot be scored for {step:?}")),
+            (step, Capture::Image(_)) => Err(format!("an image cannot be scored for {step:?}")),
+        }
+    }
+}
+
+/// The year of a `YYYY-MM-DD` birth date.
+pub fn birth_year(date: &str) -> Option<i32> {
+    date.get(..4)?.parse().ok()
+}
+
+fn grey(p: &Pixels) -> GrayImage {
+    match p {
+        Pixels::Gray(g) => g.clone(),
+        Pixels::Rgb(c) => c.convert(),
+    }
+}
+
+fn rgb(p: &Pixels) -> RgbImage {
+    match p {
+        Pixels::Rgb(c) => c.clone(),
+        Pixels::Gray(g) => g.convert(),
+    }
+}

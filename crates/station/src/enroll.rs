@@ -1,0 +1,635 @@
+//! `rekam enroll`: one person's complete recording from the terminal, against the configured
+//! devices: the header is checked (NIK rules, recording once), then ten fingerprints, both
+//! irises, the face and the signature are captured through the quality gates, exceptions are
+//! approved by a supervisor, and the record is sealed with the station key and saved durably.
+//!
+//! The progress lines name the capture, the attempt, the score against the threshold and the
+//! quality feedback. They never show the person's data beyond the name the operator typed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use rekam_device::{
+    Capture, CaptureRequest, Device, DeviceError, DeviceKind, ErrorKind, Eye, Finger, Position,
+    Registry,
+};
+use rekam_pipeline::engine::{self, Devices, Event, Operator, Policy, Reconnect};
+use rekam_pipeline::{nik, Decision, Enrollment, Session, StandardAssessor, Step};
+use rekam_record::{Person, Service, Sex};
+use rekam_store::Entry;
+
+use crate::config::{DeviceConfig, StationConfig};
+use crate::i18n::Lang;
+
+/// A staff member's login (the password from the environment, never the command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// Account name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+}
+
+/// An exception the operator records instead of a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionRequest {
+    /// Which capture.
+    pub step: Step,
+    /// `missing`, `amputated`, `bandaged` (fingers) or `missing_eye`.
+    pub reason: String,
+    /// The operator's note.
+    pub note: String,
+}
+
+/// What `rekam enroll` is asked to do.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The person's header.
+    pub person: Person,
+    /// The operator confirms the NIK warnings (birth date or sex differ from the NIK).
+    pub confirm_warnings: bool,
+    /// Exceptions, each photographed with the station camera before the session starts.
+    pub exceptions: Vec<ExceptionRequest>,
+    /// The operator.
+    pub operator: Login,
+    /// The supervisor who approves exceptions.
+    pub supervisor: Option<Login>,
+    /// The office configuration holding the staff accounts (`config/office.toml`).
+    pub office: PathBuf,
+    /// How patient the engine is.
+    pub policy: Policy,
+}
+
+/// What happened.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The saved record.
+    pub entry: Entry,
+    /// The record file.
+    pub path: PathBuf,
+    /// Per capture: step, status word, score, attempts.
+    pub captures: Vec<(Step, String, Option<u8>, u32)>,
+}
+
+/// Parses a capture name: `right_thumb` ... `left_little`, `right_iris`, `left_iris`, `face`,
+/// `signature`.
+pub fn parse_step(s: &str) -> Option<Step> {
+    match s {
+        "right_iris" => return Some(Step::Iris(Eye::Right)),
+        "left_iris" => return Some(Step::Iris(Eye::Left)),
+        "face" => return Some(Step::Face),
+        "signature" => return Some(Step::Signature),
+        _ => {}
+    }
+    Finger::ALL
+        .iter()
+        .find(|f| finger_name(**f) == s)
+        .map(|f| Step::Finger(*f))
+}
+
+fn finger_name(f: Finger) -> &'static str {
+    f.as_str()
+}
+
+/// The name of a step as the operator reads it.
+pub fn step_label(step: Step, lang: Lang) -> String {
+    let hand = |left: bool| {
+        lang.pick(
+            if left { "kiri" } else { "kanan" },
+            if left { "left" } else { "right" },
+        )
+    };
+    match step {
+        Step::Finger(f) => {
+            let (id, en) = match f {
+                Finger::RightThumb | Finger::LeftThumb => ("Jempol", "thumb"),
+                Finger::RightIndex | Finger::LeftIndex => ("Telunjuk", "index finger"),
+                Finger::RightMiddle | Finger::LeftMiddle => ("Jari tengah", "middle finger"),
+                Finger::RightRing | Finger::LeftRing => ("Jari manis", "ring finger"),
+                Finger::RightLittle | Finger::LeftLittle => ("Kelingking", "little finger"),
+            };
+            let left = matches!(
+                f,
+                Finger::LeftThumb
+                    | Finger::LeftIndex
+                    | Finger::LeftMiddle
+                    | Finger::LeftRing
+                    | Finger::LeftLittle
+            );
+            match lang {
+                Lang::Id => format!("{id} {}", hand(left)),
+                Lang::En => format!("{} {en}", capitalise(hand(left))),
+            }
+        }
+        Step::Iris(e) => {
+            let left = e == Eye::Left;
+            match lang {
+                Lang::Id => format!("Iris mata {}", hand(left)),
+                Lang::En => format!("{} iris", capitalise(hand(left))),
+            }
+        }
+        Step::Face => lang.pick("Foto wajah", "Face photo").to_string(),
+        Step::Signature => lang.pick("Tanda tangan", "Signature").to_string(),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Simulated devices that live in this process (`simcam`, `simiris`), kept alive for the run.
+#[allow(missing_debug_implementations)]
+pub struct InProcessSims {
+    _camera: Option<firmware_sim::camera::SimCamera>,
+    _iris: Option<std::sync::Arc<std::sync::Mutex<firmware_sim::iris::IrisFirmware>>>,
+}
+
+impl InProcessSims {
+    /// Starts what `config` asks for (`[camera] driver = "simcam"`, `[iris] driver = "simiris"`).
+    pub fn start(config: &StationConfig) -> anyhow::Result<Self> {
+        let camera = match config.sim_camera()? {
+            Some(c) => {
+                let cam = firmware_sim::camera::SimCamera::new(&c)
+                    .context("starting the simulated camera of [sim.camera]")?;
+                cam.plug_in();
+                Some(cam)
+            }
+            None => None,
+        };
+        let iris = match config.sim_iris()? {
+            Some(i) => {
+                let fw = std::sync::Arc::new(std::sync::Mutex::new(i.firmware()));
+                firmware_sim::iris::plug_in(&fw);
+                Some(fw)
+            }
+            None => None,
+        };
+        Ok(Self {
+            _camera: camera,
+            _iris: iris,
+        })
+    }
+}
+
+fn table_for(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::Fingerprint => "fingerprint",
+        DeviceKind::Iris => "iris",
+        DeviceKind::Camera => "camera",
+        DeviceKind::SignaturePad => "signature_pad",
+    }
+}
+
+fn device_config(config: &StationConfig, kind: DeviceKind) -> Option<&DeviceConfig> {
+    match kind {
+        DeviceKind::Fingerprint => config.fingerprint.as_ref(),
+        DeviceKind::Iris => config.iris.as_ref(),
+        DeviceKind::Camera => config.camera.as_ref(),
+        DeviceKind::SignaturePad => config.signature_pad.as_ref(),
+    }
+}
+
+/// Opens the configured device of `kind` through the registry.
+pub fn open_device(
+    config: &StationConfig,
+    registry: &Registry,
+    kind: DeviceKind,
+) -> Result<Box<dyn Device>, DeviceError> {
+    let table = table_for(kind);
+    let Some(dev) = device_config(config, kind) else {
+        return Err(DeviceError::new(
+            ErrorKind::NotFound,
+            format!("no [{table}] device is configured"),
+        ));
+    };
+    let bad = |e: anyhow::Error| DeviceError::new(ErrorKind::InvalidInput, format!("{e:#}"));
+    let sel = dev.selector(table).map_err(bad)?;
+    let opts = dev.options(table).map_err(bad)?;
+    registry.open(&dev.driver, &sel, &opts)
+}
+
+struct ReopenFromConfig<'a> {
+    config: &'a StationConfig,
+    registry: &'a Registry,
+}
+
+impl Reconnect for ReopenFromConfig<'_> {
+    fn reopen(&mut self, kind: DeviceKind) -> Result<Box<dyn Device>, DeviceError> {
+        // A replugged device needs a moment to come back (USB re-enumeration, a new tty).
+        let mut last = None;
+        for wait_ms in [0u64, 200, 500, 1000] {
+            std::thread::sleep(Duration::from_millis(wait_ms));
+            match open_device(self.config, self.registry, kind) {
+                Ok(d) => return Ok(d),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| DeviceError::new(ErrorKind::NotFound, "not reopened")))
+    }
+}
+
+struct CliOperator {
+    photos: BTreeMap<Step, (String, String, Vec<u8>)>,
+    supervisor: Option<String>,
+}
+
+impl Operator for CliOperator {
+    fn exception_for(&mut self, step: Step) -> Option<(String, String, Vec<u8>)> {
+        self.photos.remove(&step)
+    }
+    fn approve(&mut self, _pending: &[Step]) -> Option<String> {
+        self.supervisor.clone()
+    }
+}
+
+/// Checks the header: an impossible NIK is an error; a NIK that disagrees with the stated
+/// birth date or sex needs the operator's confirmation. Returns the confirmed warnings.
+pub fn check_header(person: &Person, confirm: bool, lang: Lang) -> anyhow::Result<Vec<String>> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let parsed = nik::parse(&person.nik, today).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e}",
+            lang.pick("NIK tidak sah", "The NIK is not valid")
+        )
+    })?;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let stated = time::Date::parse(&person.birth_date, &fmt).map_err(|_| {
+        anyhow::anyhow!(
+            "{}",
+            lang.pick(
+                "Tanggal lahir harus ditulis TTTT-BB-HH, misalnya 1990-07-12.",
+                "The birth date must be written YYYY-MM-DD, e.g. 1990-07-12."
+            )
+        )
+    })?;
+    if stated > today {
+        bail!(
+            "{}",
+            lang.pick(
+                "Tanggal lahir ada di masa depan.",
+                "The birth date is in the future."
+            )
+        );
+    }
+    let warnings: Vec<String> = nik::warnings(&parsed, stated, person.sex == Sex::Female)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if !warnings.is_empty() && !confirm {
+        bail!(
+            "{}:\n  {}\n{}",
+            lang.pick("Periksa data pemohon", "Check the applicant's data"),
+            warnings.join("\n  "),
+            lang.pick(
+                "Bila data sudah benar sesuai dokumen, ulangi dengan --confirm-warnings.",
+                "If the data matches the documents, run again with --confirm-warnings."
+            )
+        );
+    }
+    Ok(warnings)
+}
+
+fn authenticate(
+    office: &Path,
+    db: &rekam_service::sled::Db,
+    login: &Login,
+    role: rekam_service::Role,
+    lang: Lang,
+) -> anyhow::Result<String> {
+    let cfg = rekam_service::OfficeConfig::load(office)
+        .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
+    let svc =
+        rekam_service::Service::open(db, cfg, std::sync::Arc::new(rekam_service::SystemClock))
+            .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
+    let actor = svc
+        .authenticate(&login.user, &login.password)
+        .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
+    if !actor.has(role) {
+        bail!(
+            "{} {} {}",
+            login.user,
+            lang.pick("tidak memiliki peran", "does not hold the role"),
+            role.label(service_lang(lang))
+        );
+    }
+    Ok(login.user.clone())
+}
+
+fn service_lang(lang: Lang) -> rekam_service::Lang {
+    match lang {
+        Lang::Id => rekam_service::Lang::Id,
+        Lang::En => rekam_service::Lang::En,
+    }
+}
+
+/// Runs a complete enrollment. Progress goes to `out` as it happens.
+pub fn run(
+    config: &StationConfig,
+    registry: &Registry,
+    req: &Request,
+    lang: Lang,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let warnings = check_header(&req.person, req.confirm_warnings, lang)?;
+    let store = crate::records::store(config)?;
+    // Recording once: refuse before anyone spends ten minutes at the scanners.
+    rekam_pipeline::check_recording_once(&store, &req.person.nik, req.person.service)
+        .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
+    let operator_id = authenticate(
+        &req.office,
+        store.db(),
+        &req.operator,
+        rekam_service::Role::Operator,
+        lang,
+    )?;
+    let supervisor_id = match &req.supervisor {
+        Some(s) => Some(authenticate(
+            &req.office,
+            store.db(),
+            s,
+            rekam_service::Role::Supervisor,
+            lang,
+        )?),
+        None => None,
+    };
+    if !req.exceptions.is_empty() && supervisor_id.is_none() {
+        bail!(
+            "{}",
+            lang.pick(
+                "Pengecualian perlu persetujuan Kasi Pelayanan: berikan --supervisor dan REKAM_SUPERVISOR_PASSWORD.",
+                "Exceptions need the head of service's approval: give --supervisor and REKAM_SUPERVISOR_PASSWORD."
+            )
+        );
+    }
+    let key = crate::records::station_key(config)?;
+    let _sims = InProcessSims::start(config)?;
+
+    let mut devices = Devices::default();
+    for kind in [
+        DeviceKind::Fingerprint,
+        DeviceKind::Iris,
+        DeviceKind::Camera,
+        DeviceKind::SignaturePad,
+    ] {
+        match open_device(config, registry, kind) {
+            Ok(d) => match kind {
+                DeviceKind::Fingerprint => devices.finger = Some(d),
+                DeviceKind::Iris => devices.iris = Some(d),
+                DeviceKind::Camera => devices.camera = Some(d),
+                DeviceKind::SignaturePad => devices.signature_pad = Some(d),
+            },
+            Err(e) => {
+                writeln!(
+                    out,
+                    "! {} ({}): {}",
+                    lang.pick("Perangkat belum siap", "Device not ready"),
+                    table_for(kind),
+                    e.message()
+                )?;
+            }
+        }
+    }
+
+    // Exceptions are photographed with the station camera before the session starts.
+    let mut photos = BTreeMap::new();
+    for ex in &req.exceptions {
+        let Some(cam) = devices.camera.as_mut() else {
+            bail!(
+                "{}",
+                lang.pick(
+                    "Foto pengecualian perlu kamera; kamera belum siap.",
+                    "An exception photo needs the camera, which is not ready."
+                )
+            );
+        };
+        writeln!(
+            out,
+            "{} {}: {}",
+            lang.pick("Foto pengecualian", "Exception photo"),
+            step_label(ex.step, lang),
+            ex.reason
+        )?;
+        let c = cam
+            .capture(&CaptureRequest::new(
+                Position::Face,
+                req.policy.capture_timeout,
+            ))
+            .map_err(|e| anyhow::anyhow!("{}: {}", lang.pick("Kamera", "Camera"), e.message()))?;
+        let Capture::Image(img) = c else {
+            bail!("the camera returned a pen series");
+        };
+        photos.insert(ex.step, (ex.reason.clone(), ex.note.clone(), img.to_png()?));
+    }
+
+    let mut session = Session::new(req.person.clone(), config.gates, warnings);
+    let mut operator = CliOperator {
+        photos,
+        supervisor: supervisor_id,
+    };
+    let mut reopen = ReopenFromConfig { config, registry };
+    let total = Step::order().len();
+    let mut io_error = None;
+    let result = engine::run(
+        &mut session,
+        &mut devices,
+        &StandardAssessor,
+        &mut reopen,
+        &mut operator,
+        req.policy,
+        &mut |e| {
+            if let Err(err) = print_event(out, e, lang, total) {
+                io_error.get_or_insert(err);
+            }
+        },
+    );
+    if let Some(e) = io_error {
+        return Err(e.into());
+    }
+    result.map_err(|e| anyhow::anyhow!("{}", engine_refusal(&e, lang)))?;
+
+    let entry = Enrollment {
+        station_id: &config.station.id,
+        operator_id: &operator_id,
+        key: &key,
+        store: &store,
+    }
+    .seal_and_commit(&session)
+    .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
+    let path = store.records_dir().join(format!("{}.rkm", entry.record_id));
+    let captures = Step::order()
+        .into_iter()
+        .filter_map(|s| {
+            let slot = session.slot(s)?;
+            let status = slot.status.map(|st| format!("{st:?}")).unwrap_or_default();
+            let score = slot.best.as_ref().map(|(_, r)| r.score);
+            Some((s, status, score, slot.attempts))
+        })
+        .collect();
+    Ok(Outcome {
+        entry,
+        path,
+        captures,
+    })
+}
+
+fn refusal(e: &rekam_pipeline::PipelineError, lang: Lang) -> String {
+    match e {
+        rekam_pipeline::PipelineError::AlreadyRecorded {
+            record_id,
+            sealed_at,
+        } => match lang {
+            Lang::Id => format!("NIK ini sudah direkam di stasiun ini (rekaman {record_id}, {sealed_at}). Perekaman dilakukan satu kali; untuk KTP-el hilang, rusak atau perubahan data pilih layanan itu."),
+            Lang::En => format!("This NIK was already recorded on this station (record {record_id}, {sealed_at}). A person is recorded once; for a lost or damaged card or a data change, choose that service."),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn engine_refusal(e: &engine::EngineError, lang: Lang) -> String {
+    let lead = lang.pick(
+        "Perekaman berhenti; yang sudah direkam tetap tersimpan di sesi ini",
+        "The recording stopped; what was captured is kept in this session",
+    );
+    format!("{lead}: {e}")
+}
+
+fn print_event(out: &mut dyn Write, e: &Event, lang: Lang, total: usize) -> std::io::Result<()> {
+    match e {
+        Event::Prompt { step, attempt, of } => {
+            let n = Step::order()
+                .iter()
+                .position(|s| s == step)
+                .map_or(0, |i| i + 1);
+            writeln!(
+                out,
+                "[{n:>2}/{total}] {} — {} {attempt}/{of}",
+                step_label(*step, lang),
+                lang.pick("percobaan", "attempt")
+            )
+        }
+        Event::Scored {
+            report, decision, ..
+        } => {
+            let verdict = match decision {
+                Decision::Accepted => lang.pick("diterima", "accepted").to_string(),
+                Decision::Retry { left } => match lang {
+                    Lang::Id => format!("kurang baik, ulangi (sisa {left})"),
+                    Lang::En => format!("not good enough, again ({left} left)"),
+                },
+                Decision::ForceCaptured => lang
+                    .pick(
+                        "batas percobaan habis: yang terbaik disimpan (force-capture)",
+                        "attempts used up: the best is kept (force-captured)",
+                    )
+                    .to_string(),
+            };
+            writeln!(
+                out,
+                "        {} {:>3} — {verdict}",
+                lang.pick("skor", "score"),
+                report.score
+            )?;
+            for f in &report.feedback {
+                writeln!(out, "        · {}", lang.pick(f.id, f.en))?;
+            }
+            Ok(())
+        }
+        Event::Excepted { step, reason } => writeln!(
+            out,
+            "        {} {}: {reason} ({})",
+            lang.pick("Pengecualian", "Exception"),
+            step_label(*step, lang),
+            lang.pick("menunggu persetujuan", "awaiting approval")
+        ),
+        Event::DeviceFault { kind, message, .. } => writeln!(
+            out,
+            "        ! {} ({kind}): {message}",
+            lang.pick("Gangguan perangkat", "Device fault")
+        ),
+        Event::Reconnected { kind } => writeln!(
+            out,
+            "        {} {kind}",
+            lang.pick("Tersambung kembali:", "Reconnected:")
+        ),
+        Event::NotPresented { step } => writeln!(
+            out,
+            "        {} ({})",
+            lang.pick(
+                "Tidak ada yang diletakkan; minta pemohon mencoba lagi",
+                "Nothing presented; ask the applicant to try again"
+            ),
+            step_label(*step, lang)
+        ),
+    }
+}
+
+/// The summary printed after saving.
+pub fn render_summary(o: &Outcome, lang: Lang) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "\n{} {}\n{} {}\n",
+        lang.pick("Tersimpan: rekaman", "Saved: record"),
+        o.entry.record_id,
+        lang.pick("Berkas:", "File:"),
+        o.path.display()
+    ));
+    for (step, status, score, attempts) in &o.captures {
+        s.push_str(&format!(
+            "  {:<22} {:<14} {:>5} {}\n",
+            step_label(*step, lang),
+            status,
+            score.map_or("-".to_string(), |v| v.to_string()),
+            match lang {
+                Lang::Id => format!("{attempts} percobaan"),
+                Lang::En => format!("{attempts} attempt(s)"),
+            }
+        ));
+    }
+    s
+}
+
+/// Parses `--sex`.
+pub fn parse_sex(s: &str) -> Option<Sex> {
+    match s.to_ascii_lowercase().as_str() {
+        "m" | "male" | "l" | "laki-laki" => Some(Sex::Male),
+        "f" | "female" | "p" | "perempuan" => Some(Sex::Female),
+        _ => None,
+    }
+}
+
+/// Parses `--service`.
+pub fn parse_service(s: &str) -> Option<Service> {
+    Some(match s {
+        "new" | "baru" => Service::New,
+        "replacement_lost" | "hilang" => Service::ReplacementLost,
+        "replacement_damaged" | "rusak" => Service::ReplacementDamaged,
+        "data_change" | "perubahan" => Service::DataChange,
+        "moved_in" | "pindah" => Service::MovedIn,
+        "recording_only" | "rekam" => Service::RecordingOnly,
+        _ => return None,
+    })
+}
+
+/// Parses `--exception STEP:REASON[:NOTE]`.
+pub fn parse_exception(s: &str) -> Result<ExceptionRequest, String> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(step), Some(reason)) = (parts.next(), parts.next()) else {
+        return Err(format!(
+            "'{s}': write CAPTURE:REASON[:NOTE], e.g. left_little:amputated:since 2010"
+        ));
+    };
+    let step = parse_step(step).ok_or_else(|| {
+        format!("'{step}' is not a capture: right_thumb ... left_little, right_iris, left_iris")
+    })?;
+    Ok(ExceptionRequest {
+        step,
+        reason: reason.to_string(),
+        note: parts.next().unwrap_or("").to_string(),
+    })
+}
