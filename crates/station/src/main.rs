@@ -81,6 +81,12 @@ enum Command {
         /// Shorthand for --format csv.
         #[arg(long, conflicts_with = "format")]
         csv: bool,
+        /// Fingerprint resolution, pixels per inch.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(100..=2000))]
+        ppi: u32,
+        /// Face: the person's birth year, to check the background colour (red odd, blue even).
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1900..=2100))]
+        birth_year: Option<i32>,
         /// The files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -254,6 +260,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             format,
             json,
             csv,
+            ppi,
+            birth_year,
             files,
         } => {
             let format = if json {
@@ -263,7 +271,12 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             } else {
                 format
             };
-            let (text, ok) = quality_cmd::run(modality, &files, format)?;
+            let (text, ok) = quality_cmd::run(
+                modality,
+                &files,
+                format,
+                quality_cmd::Settings { ppi, birth_year },
+            )?;
             print!("{text}");
             Ok(ok)
         }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use rekam_quality::QualityReport;
 
 /// Which scorer.
@@ -31,7 +31,35 @@ pub enum Format {
     Csv,
 }
 
-fn assess(modality: Modality, path: &Path) -> anyhow::Result<QualityReport> {
+/// What some scorers need besides the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Fingerprint resolution in pixels per inch (the scanners are 500 ppi).
+    pub ppi: u32,
+    /// The person's birth year, for the face's background colour (red odd, blue even); none
+    /// skips the colour check.
+    pub birth_year: Option<i32>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            ppi: rekam_pipeline::assess::DEFAULT_FINGER_PPI,
+            birth_year: None,
+        }
+    }
+}
+
+fn open_image(path: &Path) -> anyhow::Result<image::DynamicImage> {
+    image::ImageReader::open(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .with_guessed_format()
+        .with_context(|| format!("reading {}", path.display()))?
+        .decode()
+        .with_context(|| format!("{} is not an image this build reads (PNG)", path.display()))
+}
+
+fn assess(modality: Modality, path: &Path, settings: Settings) -> anyhow::Result<QualityReport> {
     match modality {
         Modality::Signature => {
             let text =
@@ -45,14 +73,17 @@ fn assess(modality: Modality, path: &Path) -> anyhow::Result<QualityReport> {
                 })?;
             Ok(rekam_quality::signature::assess(&pen)?)
         }
-        other => bail!(
-            "{} quality is not in this build yet: use --modality signature",
-            match other {
-                Modality::Finger => "fingerprint",
-                Modality::Iris => "iris",
-                _ => "face",
-            }
-        ),
+        Modality::Finger => Ok(rekam_quality::finger::assess(
+            &open_image(path)?.to_luma8(),
+            settings.ppi,
+        )?),
+        Modality::Iris => Ok(rekam_quality::iris::assess(&open_image(path)?.to_luma8())?),
+        Modality::Face => Ok(rekam_quality::face::assess(
+            &open_image(path)?.to_rgb8(),
+            settings
+                .birth_year
+                .map(rekam_quality::face::background_for_birth_year),
+        )?),
     }
 }
 
@@ -61,11 +92,12 @@ pub fn run(
     modality: Modality,
     files: &[PathBuf],
     format: Format,
+    settings: Settings,
 ) -> anyhow::Result<(String, bool)> {
     let mut ok = true;
     let mut results = Vec::new();
     for f in files {
-        match assess(modality, f) {
+        match assess(modality, f, settings) {
             Ok(r) => results.push((f.display().to_string(), Ok(r))),
             Err(e) => {
                 ok = false;

@@ -312,3 +312,216 @@ fn the_service_standard_runs_in_the_same_store() {
     assert!(data.join("store/index").is_dir());
     assert!(!data.join("service").exists());
 }
+
+#[test]
+fn quality_scores_each_modality_and_csv_starts_with_path_and_score() {
+    use firmware_sim::synth::{eye, face, finger};
+    let dir = tempfile::tempdir().unwrap();
+    let fp = dir.path().join("finger.png");
+    let master = finger::MasterPrint::new(7, 2);
+    finger::impression(&master, 1, finger::Condition::Good, 256, 288)
+        .save(&fp)
+        .unwrap();
+    let blank = dir.path().join("blank.png");
+    finger::impression(&master, 1, finger::Condition::Blank, 256, 288)
+        .save(&blank)
+        .unwrap();
+    let cfg = dir.path().join("unused.toml");
+    let out = rekam(
+        &[
+            "quality",
+            "--modality",
+            "finger",
+            "--csv",
+            fp.to_str().unwrap(),
+            blank.to_str().unwrap(),
+        ],
+        &cfg,
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{csv}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("path,score,"), "{}", rows[0]);
+    let score = |row: &str| row.split(',').nth(1).unwrap().parse::<u32>().unwrap();
+    assert!(score(rows[1]) > score(rows[2]), "{csv}");
+    assert_eq!(score(rows[2]), 0, "a blank sensor scores 0");
+
+    let iris = dir.path().join("iris.png");
+    let (img, _) = eye::render(
+        &eye::EyeModel::new(3, eye::Side::Left),
+        1,
+        eye::EyeCondition::Good,
+        640,
+        480,
+    );
+    img.save(&iris).unwrap();
+    let out = rekam(
+        &[
+            "quality",
+            "--modality",
+            "iris",
+            "--json",
+            iris.to_str().unwrap(),
+        ],
+        &cfg,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v[0]["report"]["score"].as_u64().unwrap() > 0);
+
+    let photo = dir.path().join("face.png");
+    face::render(
+        &face::Portrait {
+            birth_year: 1999,
+            ..face::Portrait::default()
+        },
+        1280,
+        720,
+    )
+    .save(&photo)
+    .unwrap();
+    // The backdrop is red (odd year): an even birth year must be told it is the wrong colour.
+    let out = rekam(
+        &[
+            "quality",
+            "--modality",
+            "face",
+            "--birth-year",
+            "2000",
+            photo.to_str().unwrap(),
+        ],
+        &cfg,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("wrong_background_colour"), "{text}");
+
+    // Not an image: a sentence, exit 1.
+    let bad = dir.path().join("notes.txt");
+    std::fs::write(&bad, "hello").unwrap();
+    let out = rekam(
+        &["quality", "--modality", "iris", bad.to_str().unwrap()],
+        &cfg,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cannot be scored"));
+}
+
+#[test]
+fn enroll_records_a_person_from_the_command_line() {
+    let sim = sim_at_real_pace();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let text = format!(
+        "[station]\nid = \"TEST-01\"\nlanguage = \"en\"\ndata_dir = {:?}\n\n[fingerprint]\ndriver = \"r30x\"\nport = {:?}\nbaud = 57600\n\n[signature_pad]\ndriver = \"isdv4\"\nport = {:?}\nbaud = 38400\nend_after_ms = 600\n\n[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\npoll_interval_ms = 2\n\n[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\nwidth = 1280\nheight = 720\n\n[sim.camera]\nbirth_year = 1999\n\n[sim.iris]\nperson = 4\n",
+        data.display().to_string(),
+        sim.fingerprint().unwrap().path().display().to_string(),
+        sim.signature_pad().unwrap().path().display().to_string(),
+    );
+    let cfg = dir.path().join("station.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let office = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/office.toml");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
+        c.arg("--config")
+            .arg(&cfg)
+            .args(args)
+            .env("REKAM_OFFICE", &office);
+        for k in [
+            "REKAM_LANG",
+            "REKAM_USER",
+            "REKAM_PASSWORD",
+            "REKAM_NEW_PASSWORD",
+            "REKAM_SUPERVISOR_PASSWORD",
+        ] {
+            c.env_remove(k);
+        }
+        c.envs(env.iter().copied()).output().unwrap()
+    };
+    let ok = |o: &Output| {
+        assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    ok(&run(
+        &[
+            "service", "--user", "camat", "account", "init", "--name", "Camat",
+        ],
+        &[("REKAM_PASSWORD", "camat-pass-1")],
+    ));
+    ok(&run(
+        &[
+            "service",
+            "--user",
+            "camat",
+            "account",
+            "add",
+            "--username",
+            "op1",
+            "--name",
+            "Operator",
+            "--role",
+            "operator",
+        ],
+        &[
+            ("REKAM_PASSWORD", "camat-pass-1"),
+            ("REKAM_NEW_PASSWORD", "operator-pw-1"),
+        ],
+    ));
+    let person = [
+        "enroll",
+        "--nik",
+        "3578 0112 0799 0001",
+        "--name",
+        "Budi",
+        "--birth-date",
+        "1999-07-12",
+        "--sex",
+        "m",
+        "--user",
+        "op1",
+    ];
+    // No password in the environment: a sentence, nothing captured.
+    let o = run(&person, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("REKAM_PASSWORD"));
+    let o = run(&person, &[("REKAM_PASSWORD", "operator-pw-1")]);
+    ok(&o);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("[14/14] Signature"), "{stdout}");
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Saved: record "))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .trim()
+        .to_string();
+    let record = data.join("store/records").join(format!("{id}.rkm"));
+    let o = run(&["verify", record.to_str().unwrap()], &[]);
+    ok(&o);
+    // The same NIK again: refused, naming the record.
+    let o = run(&person, &[("REKAM_PASSWORD", "operator-pw-1")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&id));
+}
+
+fn sim_at_real_pace() -> Simulator {
+    Simulator::start(&SimConfig {
+        signature_pad: Some(SigpadSim {
+            speed: 1.0,
+            reach_ms: 50,
+            ..SigpadSim::default()
+        }),
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
