@@ -17,8 +17,9 @@ use crate::i18n::Lang;
 /// signature and a face photograph into `out_dir`. Returns the text to print.
 pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
     let sim = Simulator::start(&SimConfig {
+        // Signatures at the person's real pace: the signature scorer refuses sped-up ones.
         signature_pad: Some(SigpadSim {
-            speed: 2.0,
+            speed: 1.0,
             ..SigpadSim::default()
         }),
         camera: Some(CameraSim {
@@ -33,6 +34,15 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
         anyhow::bail!("the simulator started without its devices");
     };
     let camera_index = cam.plug_in();
+    let serial = sim
+        .iris()
+        .map(|fw| {
+            fw.lock().map_or_else(
+                |e| e.into_inner().serial().to_string(),
+                |f| f.serial().to_string(),
+            )
+        })
+        .unwrap_or_default();
     let config = StationConfig::parse(&(format!(
         "[station]\nid = \"DEMO-STATION\"\nlanguage = \"{}\"\n\n[fingerprint]\ndriver = \"r30x\"\nport = {:?}\nbaud = {}\n\n[signature_pad]\ndriver = \"isdv4\"\nport = {:?}\nbaud = {}\nend_after_ms = 800\n",
         if lang == Lang::Id { "id" } else { "en" },
@@ -41,7 +51,7 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
         pad.path().display().to_string(),
         pad.baud(),
     ) + &format!(
-        "\n[camera]\ndriver = \"simcam\"\nport = \"camera:{camera_index}\"\nwidth = 1280\nheight = 720\n"
+        "\n[camera]\ndriver = \"simcam\"\nport = \"camera:{camera_index}\"\nwidth = 1280\nheight = 720\n\n[iris]\ndriver = \"simiris\"\nport = \"1209:0001:{serial}\"\npoll_interval_ms = 5\n"
     )))?;
     let mut text = String::new();
     text.push_str(&format!(
@@ -63,36 +73,6 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
             lang,
         },
     );
-    let mut report = report;
-    // The iris scanner is USB: the simulator serves it in-process, through the same driver.
-    if let Some(link) = sim.iris_link() {
-        let opened = rekam_iris::Iris::new(
-            link,
-            rekam_iris::Config {
-                poll_interval: Duration::from_millis(5),
-                ..rekam_iris::Config::default()
-            },
-        )
-        .map_err(rekam_device::DeviceError::from)
-        .and_then(|mut iris| {
-            iris.connect()?;
-            Ok(Box::new(iris) as Box<dyn rekam_device::Device>)
-        });
-        let r = diag::diagnose_opened(
-            "iris",
-            "iris_usb",
-            "sim usb 1209:0001",
-            opened,
-            &DiagOptions {
-                capture: true,
-                capture_timeout: Duration::from_secs(10),
-                out_dir: out_dir.join("diag"),
-                lang,
-            },
-        );
-        report.ok &= r.ok();
-        report.devices.push(r);
-    }
     text.push_str(&diag::render_text(&report, lang));
     let mut ok = report.ok;
 
@@ -103,6 +83,7 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
         let (position, name) = match table {
             "fingerprint" => (Position::Finger(Finger::RightIndex), "right_index"),
             "camera" => (Position::Face, "face"),
+            "iris" => continue,
             _ => (Position::Signature, "signature"),
         };
         match device.capture(&CaptureRequest::new(position, Duration::from_secs(10))) {
@@ -137,5 +118,116 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
     for f in saved {
         text.push_str(&format!("  {}\n", f.display()));
     }
+
+    // A complete enrollment, as `rekam enroll` runs it, on the same simulated devices.
+    text.push_str(&format!(
+        "\n{}\n",
+        lang.pick(
+            "Perekaman lengkap satu pemohon (rekam enroll):",
+            "A complete enrollment of one applicant (rekam enroll):"
+        )
+    ));
+    match enrollment(&sim, &config, out_dir, lang) {
+        Ok(t) => text.push_str(&t),
+        Err(e) => {
+            ok = false;
+            text.push_str(&format!("{e:#}\n"));
+        }
+    }
     Ok((text, ok))
+}
+
+/// Runs a full enrollment in a fresh station data folder under `out_dir`, with demo staff
+/// accounts whose passwords are random and never shown.
+fn enrollment(
+    sim: &Simulator,
+    devices: &StationConfig,
+    out_dir: &Path,
+    lang: Lang,
+) -> anyhow::Result<String> {
+    let data = out_dir.join("station-data");
+    if data.exists() {
+        std::fs::remove_dir_all(&data)
+            .with_context(|| format!("clearing the demo station data {}", data.display()))?;
+    }
+    let mut config = devices.clone();
+    config.station.data_dir = data.clone();
+    if let (Some(iris), Some(fw)) = (config.iris.as_mut(), sim.iris()) {
+        let serial = fw.lock().map_or_else(
+            |e| e.into_inner().serial().to_string(),
+            |f| f.serial().to_string(),
+        );
+        iris.port = format!("1209:0001:{serial}");
+    }
+    let office = std::env::current_dir()?.join("config/office.toml");
+    let office = if office.exists() {
+        office
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/office.toml")
+    };
+    let secret = |n: u8| {
+        use rand::Rng;
+        let mut r = rand::thread_rng();
+        (0..20 + n)
+            .map(|_| char::from(r.gen_range(b'a'..=b'z')))
+            .collect::<String>()
+    };
+    let (head_pw, op_pw) = (secret(0), secret(1));
+    {
+        let store = crate::records::store(&config)?;
+        let svc = rekam_service::Service::open(
+            store.db(),
+            rekam_service::OfficeConfig::load(&office)
+                .map_err(|e| anyhow::anyhow!("{}", e.message(rekam_service::Lang::En)))?,
+            std::sync::Arc::new(rekam_service::SystemClock),
+        )
+        .map_err(|e| anyhow::anyhow!("{}", e.message(rekam_service::Lang::En)))?;
+        let svc_err =
+            |e: rekam_service::Error| anyhow::anyhow!("{}", e.message(rekam_service::Lang::En));
+        svc.create_account(
+            None,
+            "demo-camat",
+            "Demo",
+            &[rekam_service::Role::HeadOfOffice],
+            &head_pw,
+        )
+        .map_err(svc_err)?;
+        let head = svc.authenticate("demo-camat", &head_pw).map_err(svc_err)?;
+        svc.create_account(
+            Some(&head),
+            "demo-operator",
+            "Demo operator",
+            &[rekam_service::Role::Operator],
+            &op_pw,
+        )
+        .map_err(svc_err)?;
+    }
+    let req = crate::enroll::Request {
+        person: rekam_record::Person {
+            nik: "3578011207990001".into(),
+            name: "Budi Santoso".into(),
+            birth_date: "1999-07-12".into(),
+            sex: rekam_record::Sex::Male,
+            service: rekam_record::Service::New,
+        },
+        confirm_warnings: false,
+        exceptions: vec![],
+        operator: crate::enroll::Login {
+            user: "demo-operator".into(),
+            password: op_pw,
+        },
+        supervisor: None,
+        office,
+        policy: rekam_pipeline::engine::Policy {
+            capture_timeout: Duration::from_secs(10),
+            ..Default::default()
+        },
+    };
+    let mut progress = Vec::new();
+    let outcome = crate::enroll::run(&config, &drivers::registry(), &req, lang, &mut progress)?;
+    let mut text = String::from_utf8_lossy(&progress).into_owned();
+    text.push_str(&crate::enroll::render_summary(&outcome, lang));
+    let (verdict, _) = crate::records::verify_file(&config, &outcome.path, None)?;
+    text.push_str(&verdict);
+    Ok(text)
 }

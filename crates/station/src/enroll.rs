@@ -580,6 +580,14 @@ pub fn render_summary(o: &Outcome, lang: Lang) -> String {
         o.path.display()
     ));
     for (step, status, score, attempts) in &o.captures {
+        let status = match (status.as_str(), lang) {
+            ("Captured", Lang::Id) => "direkam",
+            ("Captured", Lang::En) => "captured",
+            ("ForceCaptured", _) => "force-capture",
+            ("Exception", Lang::Id) => "pengecualian",
+            ("Exception", Lang::En) => "exception",
+            (other, _) => other,
+        };
         s.push_str(&format!(
             "  {:<22} {:<14} {:>5} {}\n",
             step_label(*step, lang),
