@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use firmware_sim::synth::{eye, finger, signature};
 use rekam_device::{Capture, Finger, ImageCapture, PenCapture, PenSample, Pixels, Position};
-use rekam_pipeline::{Gates, Session, Step};
-use rekam_quality::{Modality, QualityReport};
+use rekam_pipeline::engine::Assessor;
+use rekam_pipeline::{Gate, Gates, Session, StandardAssessor, Step};
 use rekam_record::{seal, Person, Service, Sex, StationKey};
 use rekam_store::Store;
 
@@ -51,11 +51,16 @@ fn captures() -> Vec<(Step, Capture)> {
             }),
         ));
     }
-    // A 1280 x 720 colour frame with photographic-like content (smooth shading and noise).
-    let face = image::RgbImage::from_fn(1280, 720, |x, y| {
-        let n = ((x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 13) as u8 & 15;
-        image::Rgb([(x / 6) as u8 ^ n, (y / 3) as u8 + n, 128 + n])
-    });
+    // The camera's full-resolution still: a simulated portrait at 1920 x 1080.
+    let face = firmware_sim::synth::face::render(
+        &firmware_sim::synth::face::Portrait {
+            person: 42,
+            birth_year: 1999,
+            ..Default::default()
+        },
+        1920,
+        1080,
+    );
     v.push((
         Step::Face,
         Capture::Image(ImageCapture {
@@ -120,33 +125,32 @@ fn main() {
     let caps = captures();
     let (mut quality, mut encode, mut sign, mut write, mut total, mut floor) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
+    // Every capture is scored by the station's scorer; the gates accept any score so that each
+    // step takes exactly one capture (the bench times one pass, not the person's retries).
+    let open = Gate {
+        threshold: 0,
+        attempts: 1,
+    };
+    let gates = Gates {
+        finger: open,
+        iris: open,
+        face: open,
+        signature: open,
+    };
     for i in 0..runs {
         let t0 = Instant::now();
-        let mut session = Session::new(
-            Person {
-                nik: format!("3578011207{:06}", 900_001 + i),
-                name: "Bench".into(),
-                birth_date: "1999-07-12".into(),
-                sex: Sex::Male,
-                service: Service::New,
-            },
-            Gates::default(),
-            vec![],
-        );
+        let person = Person {
+            nik: format!("3578011207{:06}", 900_001 + i),
+            name: "Bench".into(),
+            birth_date: "1999-07-12".into(),
+            sex: Sex::Male,
+            service: Service::New,
+        };
+        let mut session = Session::new(person.clone(), gates, vec![]);
         let mut q = Duration::ZERO;
         for (step, c) in &caps {
             let tq = Instant::now();
-            let report = match c {
-                Capture::Pen(p) => rekam_quality::signature::assess(p).unwrap(),
-                // Until every modality's scorer is in this build, images get a fixed passing
-                // report and the quality column measures the signature only.
-                Capture::Image(_) => QualityReport {
-                    modality: Modality::Face,
-                    score: 100,
-                    measures: vec![],
-                    feedback: vec![],
-                },
-            };
+            let report = StandardAssessor.assess(*step, c, &person).unwrap();
             q += tq.elapsed();
             session.offer(*step, c.clone(), report).unwrap();
         }
