@@ -428,10 +428,13 @@ impl Measures {
         let mut feedback: Vec<Feedback> = Vec::new();
         let score = if !self.found {
             feedback.push(NO_IRIS);
+            // The image-wide measures still say why no eye may have been found.
             if self.p95 < limits::DARK_P95 {
                 feedback.push(TOO_DARK);
             } else if self.p05 > limits::BRIGHT_P05 {
                 feedback.push(TOO_BRIGHT);
+            } else if self.sharpness < limits::MIN_SHARPNESS {
+                feedback.push(HOLD_STILL);
             }
             0
         } else {

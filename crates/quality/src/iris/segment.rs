@@ -74,6 +74,8 @@ impl Segmentation {
 pub(crate) const SPECULAR: u8 = 235;
 /// Lashes are looked for from the upper lid line down to this fraction of the iris radius.
 const LASH_BAND: f64 = 0.4;
+/// Coarse pupil candidates tried, most likely first, until one segments.
+const COARSE_TRIES: usize = 4;
 /// Number of rays around the pupil.
 const PUPIL_RAYS: usize = 64;
 
@@ -202,8 +204,8 @@ fn pupil_range(w: usize, h: usize) -> (f64, f64) {
     ((m / 40.0).max(3.0), m / 5.0)
 }
 
-/// Coarse pupil: centre and radius in full-resolution pixels.
-fn coarse_pupil(img: &GrayImage) -> Option<Circle> {
+/// Coarse pupil candidates (centre and radius in full-resolution pixels), most likely first.
+fn coarse_pupil(img: &GrayImage) -> Option<Vec<Circle>> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let f = (w.min(h) / 120).max(1);
     let c = box3(&downscale(img, f));
@@ -346,7 +348,19 @@ fn coarse_pupil(img: &GrayImage) -> Option<Circle> {
             None => break,
         }
     }
-    Some(best.1)
+    // Then the other candidates, best first, for when the first choice is not a pupil.
+    let mut out = vec![best.1];
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for c in &cands {
+        if out.iter().all(|o| {
+            (o.x - c.1.x).hypot(o.y - c.1.y) > 0.5 * o.r.max(c.1.r)
+                || o.r.max(c.1.r) > 1.5 * o.r.min(c.1.r)
+        }) {
+            out.push(c.1);
+        }
+    }
+    out.truncate(COARSE_TRIES);
+    Some(out)
 }
 
 /// Least-squares circle through points (Kåsa's algebraic fit).
@@ -664,11 +678,27 @@ fn pupil_boundary(
         }
     }
     let (c, keep) = robust_circle(&pts)?;
+    // The circle is fitted to the tight inliers. The radius function also keeps a point off
+    // the circle by up to 12 % of the radius, or 15 % when the opposite ray is off the same
+    // way (an elliptical, off-axis pupil is symmetric; a lash or lid edge on one side is not),
+    // so that off-axis gaze shows in the circularity measure instead of losing its extremes as
+    // outliers.
+    // The support (share of rays on the tight fit) is what decides whether this is a pupil.
     let inliers = keep.iter().filter(|&&k| k).count();
-    let mut radii = vec![0.0; PUPIL_RAYS];
+    let mut dev: Vec<Option<(f64, bool)>> = vec![None; PUPIL_RAYS];
     for ((&(x, y), &i), &k) in pts.iter().zip(&angles).zip(&keep) {
-        if k {
-            radii[i] = (x - c.x).hypot(y - c.y);
+        dev[i] = Some(((x - c.x).hypot(y - c.y), k));
+    }
+    let mut radii = vec![0.0; PUPIL_RAYS];
+    for i in 0..PUPIL_RAYS {
+        let Some((d, k)) = dev[i] else {
+            continue;
+        };
+        let e = d - c.r;
+        let symmetric = dev[(i + PUPIL_RAYS / 2) % PUPIL_RAYS]
+            .is_some_and(|(o, _)| (o - c.r) * e > 0.0 && (o - c.r).abs() >= 0.5 * e.abs());
+        if k || e.abs() <= 0.12 * c.r || (e.abs() <= 0.15 * c.r && symmetric) {
+            radii[i] = d;
         }
     }
     Some((c, radii, inliers as f64 / PUPIL_RAYS as f64))
@@ -844,22 +874,34 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
     if w < 16 || h < 16 {
         return None;
     }
-    let c0 = coarse_pupil(img)?;
     let p = smooth3(img);
+    coarse_pupil(img)?
+        .into_iter()
+        .find_map(|c0| segment_from(img, &p, c0))
+}
+
+/// Segmentation from one coarse pupil candidate.
+fn segment_from(img: &GrayImage, p: &Plane, c0: Circle) -> Option<Segmentation> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
     let (rmin, rmax) = pupil_range(w, h);
-    let (c1, _, _) = pupil_boundary(&p, img, c0, (c0.r * 0.5).max(2.0), c0.r * 1.9)?;
+    // The coarse blob can be only the core of the pupil (reflections split it): when its
+    // rays find no boundary, look again from a larger radius.
+    let (c1, _, _) = [1.0, 1.6].iter().find_map(|&f| {
+        let c = Circle { r: c0.r * f, ..c0 };
+        pupil_boundary(p, img, c, (c.r * 0.5).max(2.0), c.r * 1.9)
+    })?;
     if !(c1.r >= rmin * 0.7 && c1.r <= rmax * 1.2) || c1.x.hypot(c1.y).is_nan() {
         return None;
     }
-    let (pupil, radii, pupil_support) = pupil_boundary(&p, img, c1, c1.r * 0.75, c1.r * 1.3)?;
+    let (pupil, radii, pupil_support) = pupil_boundary(p, img, c1, c1.r * 0.75, c1.r * 1.3)?;
     if pupil_support < 0.5 || pupil.r < rmin * 0.7 || pupil.r > rmax * 1.2 {
         return None;
     }
-    let (first, _) = limbus(&p, img, pupil, (pupil.x, pupil.y))?;
+    let (first, _) = limbus(p, img, pupil, (pupil.x, pupil.y))?;
     // Again from the first estimate's centre, which is nearer the limbus centre.
-    let (mut iris, mut iris_support) = limbus(&p, img, pupil, (first.x, first.y))?;
+    let (mut iris, mut iris_support) = limbus(p, img, pupil, (first.x, first.y))?;
     for _ in 0..2 {
-        (iris, iris_support) = limbus(&p, img, pupil, (iris.x, iris.y))?;
+        (iris, iris_support) = limbus(p, img, pupil, (iris.x, iris.y))?;
     }
     let iris = Circle {
         x: iris.x,
@@ -959,8 +1001,8 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
         } else {
             (pupil.y, pupil.y)
         };
-        *t = scan_lid(&p, img, x, su, ytop, -1.0, skin_t);
-        *b = scan_lid(&p, img, x, sd, ybot, 1.0, skin_t);
+        *t = scan_lid(p, img, x, su, ytop, -1.0, skin_t);
+        *b = scan_lid(p, img, x, sd, ybot, 1.0, skin_t);
         if *t > ytop + 1.0 && half > 0.2 * iris.r {
             top_hits.push((x as f64, *t));
         }
@@ -984,7 +1026,7 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
         grey_iris_inner,
         usable: 0.0,
     };
-    seg.usable = usable_fraction(&seg, img, &p, lo_t);
+    seg.usable = usable_fraction(&seg, img, p, lo_t);
     Some(seg)
 }
 
