@@ -5,14 +5,18 @@
 //!    grown at several grey thresholds and the most compact, most contrasted dark blob of a
 //!    plausible size is the pupil estimate.
 //! 2. **Pupil boundary.** At full resolution, 64 rays from that centre; on each, the strongest
-//!    dark-to-bright step (sub-pixel), rays touching a specular reflection dropped; a circle is
-//!    fitted by least squares with outliers removed, twice.
+//!    dark-to-bright step (sub-pixel) that is pupil-dark inside and iris-bright outside, away
+//!    from specular reflections (lash lines and lid edges fail this, so the ray is dropped); a
+//!    least-median-of-squares circle, then least squares on its inliers, twice.
 //! 3. **Limbus.** Rays in the two lateral sectors (where the sclera shows); the radius whose
 //!    mean outward step over all rays is largest (integro-differential style), then per-ray
 //!    steps near it, and a least-squares fit of radius and centre offset.
 //! 4. **Eyelids.** Column by column over the iris, from the pupil outward (up and down), the
-//!    first run of pixels that leave the iris's own grey band (the lid's skin is brighter,
-//!    its lashes darker) ends the visible iris; the per-column limits are median-filtered.
+//!    first run of pixels brighter than the iris can be (lid skin); a robust parabola through
+//!    those columns is the lid line. Lashes (dark, in a band under the upper lid) and specular
+//!    reflections are counted pixel by pixel in the usable area.
+//!
+//! Up to 4 coarse pupil candidates are tried, best first, until one gets through.
 
 use image::GrayImage;
 
