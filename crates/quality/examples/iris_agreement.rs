@@ -7,8 +7,10 @@
 //! cargo run --release -p rekam-quality --example iris_agreement -- score /work/scratch/qiris > ours.csv
 //! ```
 //!
-//! `generate DIR N` writes `N` people x 2 eyes x 8 conditions, 640 x 480, as
-//! `p{person}_{side}_{condition}.png`, and `truth.csv` with the simulator's ground truth.
+//! `generate DIR N [FIRST]` writes `N` people (person numbers `FIRST..FIRST+N`, model seed
+//! `1000 + person`, capture seed `person * 16 + condition index`) x 2 eyes x 8 conditions,
+//! 640 x 480, as `p{person}_{side}_{condition}.png`, and `truth.csv` with the simulator's
+//! ground truth.
 //! `score DIR` prints `file,score,` then every measure of [`rekam_quality::iris::assess`] and
 //! the segmentation (`pupil_x,pupil_y,pupil_r,iris_x,iris_y,iris_r`), and the feedback codes.
 use std::path::{Path, PathBuf};
@@ -20,19 +22,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         Some("generate") if args.len() >= 2 => {
             let n: u64 = args.get(2).map_or(Ok(20), |s| s.parse())?;
-            generate(Path::new(&args[1]), n)
+            let first: u64 = args.get(3).map_or(Ok(0), |s| s.parse())?;
+            generate(Path::new(&args[1]), first, n)
         }
         Some("score") if args.len() == 2 => score(Path::new(&args[1])),
-        _ => Err("usage: iris_agreement generate DIR [PEOPLE] | iris_agreement score DIR".into()),
+        _ => Err(
+            "usage: iris_agreement generate DIR [PEOPLE [FIRST]] | iris_agreement score DIR".into(),
+        ),
     }
 }
 
-fn generate(dir: &Path, people: u64) -> Result<(), Box<dyn std::error::Error>> {
+fn generate(dir: &Path, first: u64, people: u64) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     let mut truth = String::from(
         "file,condition,pupil_x,pupil_y,pupil_r,iris_x,iris_y,iris_r,upper_lid_y,lower_lid_y,visible_iris_fraction\n",
     );
-    for person in 0..people {
+    for person in first..first + people {
         for side in [Side::Left, Side::Right] {
             let model = EyeModel::new(1000 + person, side);
             for (k, cond) in EyeCondition::ALL.iter().enumerate() {

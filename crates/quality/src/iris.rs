@@ -34,8 +34,8 @@ pub mod limits {
     pub const MIN_SIDE: u32 = 160;
     /// Largest accepted image side, pixels.
     pub const MAX_SIDE: u32 = 4096;
-    /// Usable iris area below this (per cent) is refused.
-    pub const MIN_USABLE_AREA: f64 = 70.0;
+    /// Usable iris area below this (per cent) is refused (full credit from 70, see the docs).
+    pub const MIN_USABLE_AREA: f64 = 50.0;
     /// Iris-sclera contrast below this is refused.
     pub const MIN_IRIS_SCLERA_CONTRAST: f64 = 5.0;
     /// Iris-pupil contrast below this is refused.
@@ -377,7 +377,7 @@ impl Measures {
                 CENTRE_EYE,
             ),
             (
-                ramp(self.usable_iris_area, 30.0, MIN_USABLE_AREA, 85.0),
+                ramp(self.usable_iris_area, 20.0, MIN_USABLE_AREA, 70.0),
                 OPEN_EYES,
             ),
             (
@@ -428,10 +428,13 @@ impl Measures {
         let mut feedback: Vec<Feedback> = Vec::new();
         let score = if !self.found {
             feedback.push(NO_IRIS);
+            // The image-wide measures still say why no eye may have been found.
             if self.p95 < limits::DARK_P95 {
                 feedback.push(TOO_DARK);
             } else if self.p05 > limits::BRIGHT_P05 {
                 feedback.push(TOO_BRIGHT);
+            } else if self.sharpness < limits::MIN_SHARPNESS {
+                feedback.push(HOLD_STILL);
             }
             0
         } else {

@@ -106,7 +106,6 @@ fn each_eye() -> impl Iterator<Item = (u64, Side)> {
 }
 
 #[test]
-#[ignore = "known failure: person 0 left (capture 3) gets a 60 px pupil for a 51 px one; see docs/quality/iris.md"]
 fn good_eyes_are_segmented_accurately() {
     let mut pupil_c = Vec::new();
     let mut worst = (0.0f64, 0.0f64, 0.0f64);
@@ -124,11 +123,12 @@ fn good_eyes_are_segmented_accurately() {
         );
         assert!(
             pc < 3.0 && ic < 2.0 && ir < 2.0,
-            "{p} {side:?}: {s:?} vs {gt:?}"
+            "{p} {side:?}: pupil centre off {pc:.1} px, iris centre off {ic:.1} px, iris radius off {ir:.1} px"
         );
     }
     pupil_c.sort_by(f64::total_cmp);
-    assert!(pupil_c[pupil_c.len() / 2] < 1.0, "{pupil_c:?}");
+    let med = pupil_c[pupil_c.len() / 2];
+    assert!(med < 1.0, "median pupil centre error {med:.2} px");
     assert!(worst.0 < 3.0, "pupil radius error {worst:?}");
 }
 
@@ -191,6 +191,64 @@ fn each_condition_gets_its_feedback() {
         );
         assert!(occ.score < ACCEPT_SCORE);
     }
+}
+
+/// The station's default iris threshold (MOSIP's default quality threshold).
+const GATE: u8 = 60;
+
+/// A normal open eye looking at the camera passes the gate with room to spare and no
+/// refusing feedback; every degraded capture falls below it and says why.
+#[test]
+fn good_eyes_pass_the_gate_and_degraded_ones_fail_it_with_their_feedback() {
+    use EyeCondition::*;
+    let mut good = Vec::new();
+    let mut off_axis_told = 0;
+    for (p, side) in each_eye() {
+        let (r, _, _) = eye(p, side, Good);
+        let codes: Vec<&str> = r.feedback.iter().map(|f| f.code).collect();
+        assert!(
+            r.score >= GATE && codes.is_empty(),
+            "{p} {side:?} Good: score {} feedback {codes:?}",
+            r.score
+        );
+        good.push(r.score);
+        for (cond, wanted) in [
+            (TooDark, &[code::TOO_DARK][..]),
+            (FocusBlur, &[code::HOLD_STILL][..]),
+            (MotionBlur, &[code::HOLD_STILL][..]),
+            // Known limit: a strongly off-axis eye is sometimes not found at all (person 2
+            // left here); counted below.
+            (OffAxis, &[code::LOOK_AT_CAMERA, code::NO_IRIS][..]),
+            // A squint or a closed eye: either no eye is found (the `no_iris` sentence asks to
+            // open the eyes wide) or the lids are reported.
+            (Occluded, &[code::OPEN_EYES, code::NO_IRIS][..]),
+            (Closed, &[code::OPEN_EYES, code::NO_IRIS][..]),
+            (TooFar, &[code::MOVE_CLOSER][..]),
+        ] {
+            let (r, _, _) = eye(p, side, cond);
+            let codes: Vec<&str> = r.feedback.iter().map(|f| f.code).collect();
+            if cond == OffAxis && codes.contains(&code::LOOK_AT_CAMERA) {
+                off_axis_told += 1;
+            }
+            assert!(
+                r.score < GATE && wanted.iter().any(|w| codes.contains(w)),
+                "{p} {side:?} {cond:?}: score {} feedback {codes:?}, wanted one of {wanted:?}",
+                r.score
+            );
+        }
+    }
+    assert!(
+        off_axis_told + 1 >= 2 * PEOPLE,
+        "only {off_axis_told} of {} off-axis eyes told to look at the camera",
+        2 * PEOPLE
+    );
+    good.sort_unstable();
+    let min = good[0];
+    let mean = good.iter().map(|&s| f64::from(s)).sum::<f64>() / good.len() as f64;
+    assert!(
+        mean >= 80.0 && min >= 65,
+        "Good scores: min {min}, mean {mean:.1}"
+    );
 }
 
 proptest! {

@@ -5,14 +5,18 @@
 //!    grown at several grey thresholds and the most compact, most contrasted dark blob of a
 //!    plausible size is the pupil estimate.
 //! 2. **Pupil boundary.** At full resolution, 64 rays from that centre; on each, the strongest
-//!    dark-to-bright step (sub-pixel), rays touching a specular reflection dropped; a circle is
-//!    fitted by least squares with outliers removed, twice.
+//!    dark-to-bright step (sub-pixel) that is pupil-dark inside and iris-bright outside, away
+//!    from specular reflections (lash lines and lid edges fail this, so the ray is dropped); a
+//!    least-median-of-squares circle, then least squares on its inliers, twice.
 //! 3. **Limbus.** Rays in the two lateral sectors (where the sclera shows); the radius whose
 //!    mean outward step over all rays is largest (integro-differential style), then per-ray
 //!    steps near it, and a least-squares fit of radius and centre offset.
 //! 4. **Eyelids.** Column by column over the iris, from the pupil outward (up and down), the
-//!    first run of pixels that leave the iris's own grey band (the lid's skin is brighter,
-//!    its lashes darker) ends the visible iris; the per-column limits are median-filtered.
+//!    first run of pixels brighter than the iris can be (lid skin); a robust parabola through
+//!    those columns is the lid line. Lashes (dark, in a band under the upper lid) and specular
+//!    reflections are counted pixel by pixel in the usable area.
+//!
+//! Up to 4 coarse pupil candidates are tried, best first, until one gets through.
 
 use image::GrayImage;
 
@@ -72,6 +76,10 @@ impl Segmentation {
 
 /// Grey level at or above which a pixel is a specular reflection.
 pub(crate) const SPECULAR: u8 = 235;
+/// Lashes are looked for from the upper lid line down to this fraction of the iris radius.
+const LASH_BAND: f64 = 0.4;
+/// Coarse pupil candidates tried, most likely first, until one segments.
+const COARSE_TRIES: usize = 4;
 /// Number of rays around the pupil.
 const PUPIL_RAYS: usize = 64;
 
@@ -200,8 +208,8 @@ fn pupil_range(w: usize, h: usize) -> (f64, f64) {
     ((m / 40.0).max(3.0), m / 5.0)
 }
 
-/// Coarse pupil: centre and radius in full-resolution pixels.
-fn coarse_pupil(img: &GrayImage) -> Option<Circle> {
+/// Coarse pupil candidates (centre and radius in full-resolution pixels), most likely first.
+fn coarse_pupil(img: &GrayImage) -> Option<Vec<Circle>> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let f = (w.min(h) / 120).max(1);
     let c = box3(&downscale(img, f));
@@ -344,7 +352,19 @@ fn coarse_pupil(img: &GrayImage) -> Option<Circle> {
             None => break,
         }
     }
-    Some(best.1)
+    // Then the other candidates, best first, for when the first choice is not a pupil.
+    let mut out = vec![best.1];
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for c in &cands {
+        if out.iter().all(|o| {
+            (o.x - c.1.x).hypot(o.y - c.1.y) > 0.5 * o.r.max(c.1.r)
+                || o.r.max(c.1.r) > 1.5 * o.r.min(c.1.r)
+        }) {
+            out.push(c.1);
+        }
+    }
+    out.truncate(COARSE_TRIES);
+    Some(out)
 }
 
 /// Least-squares circle through points (Kåsa's algebraic fit).
@@ -384,25 +404,77 @@ fn fit_circle(pts: &[(f64, f64)]) -> Option<Circle> {
     })
 }
 
+/// Circle through three points; `None` when they are (nearly) collinear.
+fn circle3(a: (f64, f64), b: (f64, f64), c: (f64, f64)) -> Option<Circle> {
+    let (bx, by) = (b.0 - a.0, b.1 - a.1);
+    let (cx, cy) = (c.0 - a.0, c.1 - a.1);
+    let d = 2.0 * (bx * cy - by * cx);
+    if d.abs() < 1e-6 {
+        return None;
+    }
+    let (b2, c2) = (bx * bx + by * by, cx * cx + cy * cy);
+    let ux = (cy * b2 - by * c2) / d;
+    let uy = (bx * c2 - cx * b2) / d;
+    Some(Circle {
+        x: a.0 + ux,
+        y: a.1 + uy,
+        r: ux.hypot(uy),
+    })
+}
+
+fn residuals(pts: &[(f64, f64)], c: Circle) -> Vec<f32> {
+    pts.iter()
+        .map(|&(x, y)| ((x - c.x).hypot(y - c.y) - c.r).abs() as f32)
+        .collect()
+}
+
 /// Fit with outliers removed; returns the circle and the inlier flags.
+///
+/// The start is a least-median-of-squares circle: among circles through point triples spread
+/// around the boundary (points are in ray order), the one whose median residual is smallest.
+/// It stays put when up to nearly half the points are wrong (lashes, lid edges, reflections),
+/// where a least-squares start is dragged off. Then least squares on the points within
+/// 2.5 robust standard deviations (at least 1 px), repeated.
 fn robust_circle(pts: &[(f64, f64)]) -> Option<(Circle, Vec<bool>)> {
-    let mut keep = vec![true; pts.len()];
-    let mut c = fit_circle(pts)?;
+    let n = pts.len();
+    if n < 5 {
+        return None;
+    }
+    let mut best: Option<(f64, Circle)> = None;
+    let mut scratch = Vec::with_capacity(n);
+    for step in [n / 3, n / 4, n / 5] {
+        if step == 0 {
+            continue;
+        }
+        for i in 0..n {
+            let (j, k) = ((i + step) % n, (i + 2 * step) % n);
+            let Some(c) = circle3(pts[i], pts[j], pts[k]) else {
+                continue;
+            };
+            if !c.r.is_finite() {
+                continue;
+            }
+            scratch.clear();
+            scratch.extend(residuals(pts, c));
+            let m = median(&mut scratch);
+            if best.is_none_or(|b| m < b.0) {
+                best = Some((m, c));
+            }
+        }
+    }
+    let (_, mut c) = best?;
+    let mut keep = vec![true; n];
     for _ in 0..4 {
-        let res: Vec<f64> = pts
-            .iter()
-            .map(|&(x, y)| ((x - c.x).hypot(y - c.y) - c.r).abs())
-            .collect();
+        let res = residuals(pts, c);
         let mut kept: Vec<f32> = res
             .iter()
             .zip(&keep)
             .filter(|(_, &k)| k)
-            .map(|(&r, _)| r as f32)
+            .map(|(&r, _)| r)
             .collect();
-        let mad = median(&mut kept);
-        let lim = (2.5 * mad).max(1.0);
+        let lim = (2.5 * 1.4826 * median(&mut kept)).max(1.0);
         for (k, r) in keep.iter_mut().zip(&res) {
-            *k = *r <= lim;
+            *k = f64::from(*r) <= lim;
         }
         let sel: Vec<(f64, f64)> = pts
             .iter()
@@ -411,6 +483,17 @@ fn robust_circle(pts: &[(f64, f64)]) -> Option<(Circle, Vec<bool>)> {
             .map(|(p, _)| *p)
             .collect();
         c = fit_circle(&sel)?;
+    }
+    let res = residuals(pts, c);
+    let mut kept: Vec<f32> = res
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(&r, _)| r)
+        .collect();
+    let lim = (2.5 * 1.4826 * median(&mut kept)).max(1.0);
+    for (k, r) in keep.iter_mut().zip(&res) {
+        *k = f64::from(*r) <= lim;
     }
     Some((c, keep))
 }
@@ -481,6 +564,82 @@ fn ray_step(
     Some((start + i as f64 + off, best.1))
 }
 
+/// Pupil boundary on the ray from `(cx, cy)` at angle `a`: among the local maxima of the
+/// dark-to-bright step (span `k`) between radii `lo` and `hi`, the strongest one that is
+/// pupil-dark just inside (at most `dark`) and iris-bright just outside (at least `bright`),
+/// with no specular pixel next to it. A lash line, a lid edge or a reflection touching the
+/// pupil fails one of these tests, so the ray reports nothing rather than a wrong point.
+#[allow(clippy::too_many_arguments)]
+fn pupil_ray(
+    p: &Plane,
+    raw: &GrayImage,
+    (cx, cy): (f64, f64),
+    a: f64,
+    (lo, hi): (f64, f64),
+    k: usize,
+    dark: f64,
+    bright: f64,
+) -> Option<f64> {
+    let (ca, sa) = (a.cos(), a.sin());
+    let start = (lo - k as f64 - 3.0).max(0.0);
+    let n = (hi - start).ceil() as usize + k + 4;
+    let mut prof = Vec::with_capacity(n);
+    for i in 0..n {
+        let r = start + i as f64;
+        match p.sample(cx + r * ca, cy + r * sa) {
+            Some(v) => prof.push(f64::from(v)),
+            None => break,
+        }
+    }
+    let m = prof.len();
+    if m < 2 * k + 3 {
+        return None;
+    }
+    let mut d = vec![0.0; m];
+    for (i, di) in d.iter_mut().enumerate().take(m - k).skip(k) {
+        *di = (1..=k).map(|j| prof[i + j] - prof[i - j]).sum::<f64>() / k as f64;
+    }
+    let specular_near = |i: usize| {
+        (i.saturating_sub(k + 2)..=(i + k + 2)).any(|j| {
+            let r = start + j as f64;
+            let (x, y) = ((cx + r * ca).round(), (cy + r * sa).round());
+            x >= 0.0
+                && y >= 0.0
+                && (x as u32) < raw.width()
+                && (y as u32) < raw.height()
+                && raw.get_pixel(x as u32, y as u32).0[0] >= SPECULAR
+        })
+    };
+    let mut best: Option<(usize, f64)> = None;
+    for i in (k + 1)..(m - k - 1) {
+        let r = start + i as f64;
+        if r < lo || r > hi || d[i] <= 0.0 || d[i] < d[i - 1] || d[i] < d[i + 1] {
+            continue;
+        }
+        if best.is_some_and(|b| d[i] <= b.1) {
+            continue;
+        }
+        let inside = prof[i.saturating_sub(k + 2)..=(i - k)].iter().sum::<f64>()
+            / (i - k + 1 - i.saturating_sub(k + 2)) as f64;
+        let hi_end = (i + k + 2).min(m - 1);
+        let outside = prof[(i + k).min(m - 1)..=hi_end].iter().sum::<f64>()
+            / (hi_end + 1 - (i + k).min(m - 1)) as f64;
+        if inside > dark || outside < bright || specular_near(i) {
+            continue;
+        }
+        best = Some((i, d[i]));
+    }
+    let (i, _) = best?;
+    let (l, c, r) = (d[i - 1], d[i], d[i + 1]);
+    let den = l - 2.0 * c + r;
+    let off = if den < 0.0 {
+        (0.5 * (l - r) / den).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    Some(start + i as f64 + off)
+}
+
 fn pupil_boundary(
     p: &Plane,
     raw: &GrayImage,
@@ -489,21 +648,61 @@ fn pupil_boundary(
     hi: f64,
 ) -> Option<(Circle, Vec<f64>, f64)> {
     let k = ((c0.r / 12.0).round() as usize).clamp(1, 4);
+    // Grey of the pupil (inner half, reflections left out) and of what surrounds it.
+    let mut inner = Vec::new();
+    let mut outer = Vec::new();
+    for i in 0..48 {
+        let a = i as f64 * std::f64::consts::TAU / 48.0;
+        for f in [0.15, 0.3, 0.45] {
+            if let Some(v) = p.sample(c0.x + f * c0.r * a.cos(), c0.y + f * c0.r * a.sin()) {
+                if v < f32::from(SPECULAR) - 40.0 {
+                    inner.push(v);
+                }
+            }
+        }
+        for f in [1.4, 1.6, 1.8] {
+            if let Some(v) = p.sample(c0.x + f * c0.r * a.cos(), c0.y + f * c0.r * a.sin()) {
+                outer.push(v);
+            }
+        }
+    }
+    let gp = quantile(&mut inner, 0.25);
+    let gi = median(&mut outer);
+    if !(gp.is_finite() && gi.is_finite() && gi > gp) {
+        return None;
+    }
+    let (dark, bright) = (gp + 0.4 * (gi - gp), gp + 0.55 * (gi - gp));
     let mut pts = Vec::with_capacity(PUPIL_RAYS);
     let mut angles = Vec::with_capacity(PUPIL_RAYS);
     for i in 0..PUPIL_RAYS {
         let a = i as f64 * std::f64::consts::TAU / PUPIL_RAYS as f64;
-        if let Some((r, _)) = ray_step(p, raw, c0.x, c0.y, a, lo, hi, k) {
+        if let Some(r) = pupil_ray(p, raw, (c0.x, c0.y), a, (lo, hi), k, dark, bright) {
             pts.push((c0.x + r * a.cos(), c0.y + r * a.sin()));
             angles.push(i);
         }
     }
     let (c, keep) = robust_circle(&pts)?;
+    // The circle is fitted to the tight inliers. The radius function also keeps a point off
+    // the circle by up to 12 % of the radius, or 15 % when the opposite ray is off the same
+    // way (an elliptical, off-axis pupil is symmetric; a lash or lid edge on one side is not),
+    // so that off-axis gaze shows in the circularity measure instead of losing its extremes as
+    // outliers.
+    // The support (share of rays on the tight fit) is what decides whether this is a pupil.
     let inliers = keep.iter().filter(|&&k| k).count();
-    let mut radii = vec![0.0; PUPIL_RAYS];
+    let mut dev: Vec<Option<(f64, bool)>> = vec![None; PUPIL_RAYS];
     for ((&(x, y), &i), &k) in pts.iter().zip(&angles).zip(&keep) {
-        if k {
-            radii[i] = (x - c.x).hypot(y - c.y);
+        dev[i] = Some(((x - c.x).hypot(y - c.y), k));
+    }
+    let mut radii = vec![0.0; PUPIL_RAYS];
+    for i in 0..PUPIL_RAYS {
+        let Some((d, k)) = dev[i] else {
+            continue;
+        };
+        let e = d - c.r;
+        let symmetric = dev[(i + PUPIL_RAYS / 2) % PUPIL_RAYS]
+            .is_some_and(|(o, _)| (o - c.r) * e > 0.0 && (o - c.r).abs() >= 0.5 * e.abs());
+        if k || e.abs() <= 0.12 * c.r || (e.abs() <= 0.15 * c.r && symmetric) {
+            radii[i] = d;
         }
     }
     Some((c, radii, inliers as f64 / PUPIL_RAYS as f64))
@@ -679,22 +878,34 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
     if w < 16 || h < 16 {
         return None;
     }
-    let c0 = coarse_pupil(img)?;
     let p = smooth3(img);
+    coarse_pupil(img)?
+        .into_iter()
+        .find_map(|c0| segment_from(img, &p, c0))
+}
+
+/// Segmentation from one coarse pupil candidate.
+fn segment_from(img: &GrayImage, p: &Plane, c0: Circle) -> Option<Segmentation> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
     let (rmin, rmax) = pupil_range(w, h);
-    let (c1, _, _) = pupil_boundary(&p, img, c0, (c0.r * 0.5).max(2.0), c0.r * 1.9)?;
+    // The coarse blob can be only the core of the pupil (reflections split it): when its
+    // rays find no boundary, look again from a larger radius.
+    let (c1, _, _) = [1.0, 1.6].iter().find_map(|&f| {
+        let c = Circle { r: c0.r * f, ..c0 };
+        pupil_boundary(p, img, c, (c.r * 0.5).max(2.0), c.r * 1.9)
+    })?;
     if !(c1.r >= rmin * 0.7 && c1.r <= rmax * 1.2) || c1.x.hypot(c1.y).is_nan() {
         return None;
     }
-    let (pupil, radii, pupil_support) = pupil_boundary(&p, img, c1, c1.r * 0.75, c1.r * 1.3)?;
+    let (pupil, radii, pupil_support) = pupil_boundary(p, img, c1, c1.r * 0.75, c1.r * 1.3)?;
     if pupil_support < 0.5 || pupil.r < rmin * 0.7 || pupil.r > rmax * 1.2 {
         return None;
     }
-    let (first, _) = limbus(&p, img, pupil, (pupil.x, pupil.y))?;
+    let (first, _) = limbus(p, img, pupil, (pupil.x, pupil.y))?;
     // Again from the first estimate's centre, which is nearer the limbus centre.
-    let (mut iris, mut iris_support) = limbus(&p, img, pupil, (first.x, first.y))?;
+    let (mut iris, mut iris_support) = limbus(p, img, pupil, (first.x, first.y))?;
     for _ in 0..2 {
-        (iris, iris_support) = limbus(&p, img, pupil, (iris.x, iris.y))?;
+        (iris, iris_support) = limbus(p, img, pupil, (iris.x, iris.y))?;
     }
     let iris = Circle {
         x: iris.x,
@@ -764,12 +975,23 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
     let lo_t = (iris_lo - 0.15 * band).max(grey_pupil + 0.35 * (grey_iris - grey_pupil));
     let hi_t = iris_hi + 0.15 * band;
 
-    // Lids: per column, first run of 4 out-of-band pixels going away from the pupil.
+    // Lids: per column, going away from the pupil, the first run of 3 pixels brighter than
+    // the iris can be (lid skin) ends the visible iris; then a robust parabola through the
+    // columns where a lid was found (the lid margin is a smooth arch; a bright crypt rim or
+    // fibre that stops one column early is an outlier). Lashes are dark and are not lid: they
+    // are counted pixel by pixel in `usable_fraction`.
+    let skin_t = if grey_sclera.is_finite() && grey_sclera > iris_hi {
+        hi_t.max(grey_iris + 0.45 * (grey_sclera - grey_iris))
+    } else {
+        hi_t
+    };
     let x0 = (iris.x - iris.r).floor() as i64;
     let x1 = (iris.x + iris.r).ceil() as i64;
     let ncol = (x1 - x0 + 1).max(1) as usize;
     let mut top = vec![0.0; ncol];
     let mut bottom = vec![0.0; ncol];
+    let mut top_hits = Vec::new();
+    let mut bottom_hits = Vec::new();
     for (i, (t, b)) in top.iter_mut().zip(bottom.iter_mut()).enumerate() {
         let x = x0 + i as i64;
         let dx = x as f64 - iris.x;
@@ -783,11 +1005,17 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
         } else {
             (pupil.y, pupil.y)
         };
-        *t = scan_lid(&p, x, su, ytop, -1.0, lo_t, hi_t);
-        *b = scan_lid(&p, x, sd, ybot, 1.0, lo_t, hi_t);
+        *t = scan_lid(p, img, x, su, ytop, -1.0, skin_t);
+        *b = scan_lid(p, img, x, sd, ybot, 1.0, skin_t);
+        if *t > ytop + 1.0 && half > 0.2 * iris.r {
+            top_hits.push((x as f64, *t));
+        }
+        if *b < ybot - 1.0 && half > 0.2 * iris.r {
+            bottom_hits.push((x as f64, *b));
+        }
     }
-    let top = median_filter(&top, 4);
-    let bottom = median_filter(&bottom, 4);
+    let top = lid_curve(top, &top_hits, x0, iris, -1.0);
+    let bottom = lid_curve(bottom, &bottom_hits, x0, iris, 1.0);
 
     let mut seg = Segmentation {
         pupil,
@@ -802,13 +1030,14 @@ pub fn segment(img: &GrayImage) -> Option<Segmentation> {
         grey_iris_inner,
         usable: 0.0,
     };
-    seg.usable = usable_fraction(&seg, img, &p, lo_t);
+    seg.usable = usable_fraction(&seg, img, p, lo_t);
     Some(seg)
 }
 
-/// From row `y0` toward `y_end` (direction `dir`), the row where a run of out-of-band pixels
-/// starts, or `y_end` when the iris is visible all the way.
-fn scan_lid(p: &Plane, x: i64, y0: f64, y_end: f64, dir: f64, lo: f64, hi: f64) -> f64 {
+/// From row `y0` toward `y_end` (direction `dir`), the row where a run of 3 pixels brighter
+/// than `skin` starts (specular pixels neither count nor break a run), or `y_end` when the
+/// iris is visible all the way.
+fn scan_lid(p: &Plane, raw: &GrayImage, x: i64, y0: f64, y_end: f64, dir: f64, skin: f64) -> f64 {
     if x < 0 || x as usize >= p.w {
         return y0;
     }
@@ -821,13 +1050,15 @@ fn scan_lid(p: &Plane, x: i64, y0: f64, y_end: f64, dir: f64, lo: f64, hi: f64) 
         if yi < 0.0 || yi as usize >= p.h {
             return if run > 0 { y } else { yy };
         }
-        let v = f64::from(p.at(x as usize, yi as usize));
-        if v < lo || v > hi {
+        if raw.get_pixel(x as u32, yi as u32).0[0] >= SPECULAR {
+            continue;
+        }
+        if f64::from(p.at(x as usize, yi as usize)) > skin {
             if run == 0 {
                 y = yy;
             }
             run += 1;
-            if run >= 4 {
+            if run >= 3 {
                 return y;
             }
         } else {
@@ -835,6 +1066,106 @@ fn scan_lid(p: &Plane, x: i64, y0: f64, y_end: f64, dir: f64, lo: f64, hi: f64) 
         }
     }
     y_end
+}
+
+/// Least-squares parabola `y = a + b u + c u^2`, `u = (x - xc) / r`.
+fn fit_parabola(pts: &[(f64, f64)], xc: f64, r: f64) -> Option<[f64; 3]> {
+    let mut m = [[0.0f64; 3]; 3];
+    let mut b = [0.0f64; 3];
+    for &(x, y) in pts {
+        let u = (x - xc) / r;
+        let f = [1.0, u, u * u];
+        for i in 0..3 {
+            for j in 0..3 {
+                m[i][j] += f[i] * f[j];
+            }
+            b[i] += f[i] * y;
+        }
+    }
+    solve3(m, b)
+}
+
+/// The lid line per column: a robust parabola through the columns where the scan met the lid
+/// (least median of squares over spread triples, then least squares on the inliers), kept
+/// within the iris circle. With fewer than 8 such columns (the lid barely touches the iris)
+/// the per-column limits, median filtered over 9 columns, are used as they are.
+fn lid_curve(raw_lim: Vec<f64>, hits: &[(f64, f64)], x0: i64, iris: Circle, dir: f64) -> Vec<f64> {
+    let n = hits.len();
+    if n < 8 {
+        return median_filter(&raw_lim, 4);
+    }
+    let eval = |c: &[f64; 3], x: f64| {
+        let u = (x - iris.x) / iris.r;
+        c[0] + c[1] * u + c[2] * u * u
+    };
+    let mut best: Option<(f64, [f64; 3])> = None;
+    let mut res: Vec<f32> = Vec::with_capacity(n);
+    for step in [n / 3, n / 4] {
+        if step == 0 {
+            continue;
+        }
+        for i in 0..n.saturating_sub(2 * step) {
+            let tri = [hits[i], hits[i + step], hits[i + 2 * step]];
+            let Some(c) = fit_parabola(&tri, iris.x, iris.r) else {
+                continue;
+            };
+            res.clear();
+            res.extend(hits.iter().map(|&(x, y)| (y - eval(&c, x)).abs() as f32));
+            let m = median(&mut res);
+            if best.is_none_or(|b| m < b.0) {
+                best = Some((m, c));
+            }
+        }
+    }
+    let Some((_, mut c)) = best else {
+        return median_filter(&raw_lim, 4);
+    };
+    let mut inliers = 0;
+    for _ in 0..3 {
+        res.clear();
+        res.extend(hits.iter().map(|&(x, y)| (y - eval(&c, x)).abs() as f32));
+        let lim = (2.5 * 1.4826 * median(&mut res.clone())).max(2.0);
+        let sel: Vec<(f64, f64)> = hits
+            .iter()
+            .zip(&res)
+            .filter(|(_, &e)| f64::from(e) <= lim)
+            .map(|(h, _)| *h)
+            .collect();
+        inliers = sel.len();
+        if sel.len() < 6 {
+            break;
+        }
+        c = fit_parabola(&sel, iris.x, iris.r).unwrap_or(c);
+    }
+    // A lid is an arch (upper: lowest at the sides; lower: highest at the sides), not steeply
+    // tilted, and supported by most of its columns. Columns where the scan saw no lid must not
+    // be deep inside the fitted one.
+    let arch = c[2] * -dir >= -0.1 * iris.r && c[1].abs() <= 0.5 * iris.r;
+    let contradicted = raw_lim
+        .iter()
+        .enumerate()
+        .filter(|&(i, &y)| {
+            let x = (x0 + i as i64) as f64;
+            let dx = x - iris.x;
+            let half = (iris.r * iris.r - dx * dx).max(0.0).sqrt();
+            let edge = iris.y + dir * half;
+            let no_lid = (y - edge).abs() <= 1.0;
+            let inside = (eval(&c, x) - edge) * dir < -0.05 * iris.r;
+            half > 0.2 * iris.r && no_lid && inside
+        })
+        .count();
+    if !arch || inliers * 2 < n || contradicted > inliers {
+        return median_filter(&raw_lim, 4);
+    }
+    (0..raw_lim.len())
+        .map(|i| {
+            let x = (x0 + i as i64) as f64;
+            let dx = x - iris.x;
+            let half = (iris.r * iris.r - dx * dx).max(0.0).sqrt();
+            let y = eval(&c, x);
+            y.clamp(iris.y - half, iris.y + half)
+        })
+        .collect()
 }
 
 /// Fraction of the iris annulus (between the two circles) inside the image, between the lids,
@@ -871,12 +1202,17 @@ fn usable_fraction(s: &Segmentation, img: &GrayImage, p: &Plane, lash: f64) -> f
                 continue;
             }
             let (xu, yu) = (x as usize, y as usize);
-            if raw[yu * p.w + xu] >= SPECULAR || f64::from(p.at(xu, yu)) < lash {
+            // Lashes hang from the upper lid over its top band of iris; elsewhere dark pixels
+            // are iris texture (crypts, the limbal ring) or the pupil's blurred edge.
+            let lash_zone = fy - t < LASH_BAND * ir
+                && (fx - px).powi(2) + (fy - py).powi(2) > (pr + 2.0).powi(2);
+            if raw[yu * p.w + xu] >= SPECULAR || (lash_zone && f64::from(p.at(xu, yu)) < lash) {
                 continue;
             }
             good += 1;
         }
     }
+
     if total == 0 {
         0.0
     } else {
