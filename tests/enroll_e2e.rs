@@ -113,6 +113,14 @@ impl Station {
         .unwrap();
         svc.create_account(
             Some(&head),
+            "loket",
+            "Front office",
+            &[rekam_service::Role::FrontOffice],
+            OPERATOR_PW,
+        )
+        .unwrap();
+        svc.create_account(
+            Some(&head),
             "kasi",
             "Kasi Pelayanan",
             &[rekam_service::Role::Supervisor],
@@ -132,6 +140,7 @@ impl Station {
             },
             supervisor: None,
             office: office(),
+            application: None,
             policy: Policy {
                 capture_timeout: Duration::from_secs(10),
                 ..Policy::default()
@@ -308,4 +317,91 @@ fn an_impossible_nik_is_an_error_and_a_mismatch_needs_confirmation() {
     req.confirm_warnings = true;
     let (r, log) = st.enroll(&req);
     r.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+}
+
+#[test]
+fn an_approved_application_moves_to_recorded_with_the_record_id() {
+    use rekam_service::application::{Action, Applicant, NewApplication};
+    let st = Station::start();
+    // The front office opens the application and checks the file; the head of service
+    // approves it (service standard 004 steps 1-4).
+    let app_id = {
+        let store = rekam_station::records::store(&st.config).unwrap();
+        let svc = rekam_service::Service::open_with(
+            store.db(),
+            rekam_service::OfficeConfig::load(&office()).unwrap(),
+            std::sync::Arc::new(rekam_service::SystemClock),
+            rekam_service::ServiceOptions::fast_for_tests(),
+        )
+        .unwrap();
+        let loket = svc.authenticate("loket", OPERATOR_PW).unwrap();
+        let app = svc
+            .open_application(
+                &loket,
+                NewApplication {
+                    service: "new_card".into(),
+                    ticket: None,
+                    applicant: Applicant {
+                        name: "Budi Santoso".into(),
+                        nik: rekam_service::nik::Nik::parse(&person().nik).unwrap(),
+                        birth_date: time::macros::date!(1999 - 07 - 12),
+                        marital: rekam_service::eligibility::MaritalStatus::Single,
+                        family_card: None,
+                        address: None,
+                    },
+                    submitted_by: rekam_service::config::Party::Person,
+                    representative: None,
+                },
+            )
+            .unwrap();
+        svc.apply(
+            &loket,
+            &app.id,
+            Action::CheckFile {
+                ticked: vec!["kk_copy".into()],
+            },
+        )
+        .unwrap();
+        app.id
+    };
+    let mut req = st.request(person());
+    req.application = Some(app_id.clone());
+    // Not yet approved: refused before any capture.
+    let (r, log) = st.enroll(&req);
+    assert!(format!("{:#}", r.unwrap_err()).contains("not approved"));
+    assert!(log.is_empty(), "{log}");
+    {
+        let store = rekam_station::records::store(&st.config).unwrap();
+        let svc = rekam_service::Service::open(
+            store.db(),
+            rekam_service::OfficeConfig::load(&office()).unwrap(),
+            std::sync::Arc::new(rekam_service::SystemClock),
+        )
+        .unwrap();
+        let kasi = svc.authenticate("kasi", SUPERVISOR_PW).unwrap();
+        svc.apply(
+            &kasi,
+            &app_id,
+            Action::Approve {
+                initials: "KS".into(),
+            },
+        )
+        .unwrap();
+    }
+    let (r, log) = st.enroll(&req);
+    let o = r.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+    let store = rekam_station::records::store(&st.config).unwrap();
+    let svc = rekam_service::Service::open(
+        store.db(),
+        rekam_service::OfficeConfig::load(&office()).unwrap(),
+        std::sync::Arc::new(rekam_service::SystemClock),
+    )
+    .unwrap();
+    let app = svc.application(&app_id).unwrap();
+    assert_eq!(
+        app.state,
+        rekam_service::State::Recorded {
+            record_id: Some(o.entry.record_id.clone())
+        }
+    );
 }

@@ -218,6 +218,7 @@ fn enrollment(
         },
         supervisor: None,
         office,
+        application: None,
         policy: rekam_pipeline::engine::Policy {
             capture_timeout: Duration::from_secs(10),
             ..Default::default()

@@ -59,6 +59,8 @@ pub struct Request {
     pub supervisor: Option<Login>,
     /// The office configuration holding the staff accounts (`config/office.toml`).
     pub office: PathBuf,
+    /// The office's application this recording is for (moved to "recorded" when saved).
+    pub application: Option<String>,
     /// How patient the engine is.
     pub policy: Policy,
 }
@@ -295,18 +297,24 @@ pub fn check_header(person: &Person, confirm: bool, lang: Lang) -> anyhow::Resul
     Ok(warnings)
 }
 
-fn authenticate(
+fn open_service(
     office: &Path,
     db: &rekam_service::sled::Db,
+    lang: Lang,
+) -> anyhow::Result<rekam_service::Service> {
+    let sl = service_lang(lang);
+    let cfg = rekam_service::OfficeConfig::load(office)
+        .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))?;
+    rekam_service::Service::open(db, cfg, std::sync::Arc::new(rekam_service::SystemClock))
+        .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
+}
+
+fn authenticate(
+    svc: &rekam_service::Service,
     login: &Login,
     role: rekam_service::Role,
     lang: Lang,
-) -> anyhow::Result<String> {
-    let cfg = rekam_service::OfficeConfig::load(office)
-        .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
-    let svc =
-        rekam_service::Service::open(db, cfg, std::sync::Arc::new(rekam_service::SystemClock))
-            .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
+) -> anyhow::Result<rekam_service::Actor> {
     let actor = svc
         .authenticate(&login.user, &login.password)
         .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
@@ -318,7 +326,7 @@ fn authenticate(
             role.label(service_lang(lang))
         );
     }
-    Ok(login.user.clone())
+    Ok(actor)
 }
 
 fn service_lang(lang: Lang) -> rekam_service::Lang {
@@ -341,23 +349,43 @@ pub fn run(
     // Recording once: refuse before anyone spends ten minutes at the scanners.
     rekam_pipeline::check_recording_once(&store, &req.person.nik, req.person.service)
         .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
-    let operator_id = authenticate(
-        &req.office,
-        store.db(),
-        &req.operator,
-        rekam_service::Role::Operator,
-        lang,
-    )?;
+    let svc = open_service(&req.office, store.db(), lang)?;
+    let staff = authenticate(&svc, &req.operator, rekam_service::Role::Operator, lang)?;
+    let operator_id = staff.username().to_string();
     let supervisor_id = match &req.supervisor {
-        Some(s) => Some(authenticate(
-            &req.office,
-            store.db(),
-            s,
-            rekam_service::Role::Supervisor,
-            lang,
-        )?),
+        Some(s) => Some(
+            authenticate(&svc, s, rekam_service::Role::Supervisor, lang)?
+                .username()
+                .to_string(),
+        ),
         None => None,
     };
+    // The office's application this recording is for: verified by the head of service, for
+    // this NIK (service standard 004 step 5).
+    if let Some(id) = &req.application {
+        let app = svc
+            .application(id)
+            .map_err(|e| anyhow::anyhow!("{}", e.message(service_lang(lang))))?;
+        if app.applicant.nik.as_str() != req.person.nik {
+            bail!(
+                "{}",
+                lang.pick(
+                    "Permohonan ini untuk NIK lain; periksa nomor permohonan.",
+                    "That application is for another NIK; check the application number."
+                )
+            );
+        }
+        if !matches!(app.state, rekam_service::State::Verified { .. }) {
+            bail!(
+                "{} {id}: {}",
+                lang.pick("Permohonan", "Application"),
+                lang.pick(
+                    "belum disetujui Kasi Pelayanan, atau sudah direkam; perekaman menunggu persetujuan.",
+                    "is not approved by the head of service, or already recorded; recording waits for approval."
+                )
+            );
+        }
+    }
     if !req.exceptions.is_empty() && supervisor_id.is_none() {
         bail!(
             "{}",
@@ -462,6 +490,28 @@ pub fn run(
     .seal_and_commit(&session)
     .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
     let path = store.records_dir().join(format!("{}.rkm", entry.record_id));
+    // The application moves on to "recorded" with the record id. The record is already saved:
+    // if this fails, the operator is told how to link it.
+    if let Some(id) = &req.application {
+        if let Err(e) = svc.apply(
+            &staff,
+            id,
+            rekam_service::Action::Record {
+                record_id: Some(entry.record_id.clone()),
+            },
+        ) {
+            writeln!(
+                out,
+                "! {}: {} (rekam service record {id} --record-id {})",
+                lang.pick(
+                    "Permohonan belum diperbarui",
+                    "The application was not updated"
+                ),
+                e.message(service_lang(lang)),
+                entry.record_id
+            )?;
+        }
+    }
     let captures = Step::order()
         .into_iter()
         .filter_map(|s| {

@@ -154,6 +154,10 @@ enum Command {
         /// Office configuration with the staff accounts.
         #[arg(long, env = "REKAM_OFFICE", default_value = "config/office.toml")]
         office: PathBuf,
+        /// The office's application (approved by the head of service) this recording is for;
+        /// it moves to "recorded" with the record id.
+        #[arg(long)]
+        application: Option<String>,
         /// Seconds one capture waits for the person.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=300))]
         capture_timeout: u64,
@@ -331,6 +335,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             user,
             supervisor,
             office,
+            application,
             capture_timeout,
         } => {
             let config = StationConfig::load(&cli.config)?;
@@ -366,6 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     None => None,
                 },
                 office,
+                application,
                 policy: rekam_pipeline::engine::Policy {
                     capture_timeout: Duration::from_secs(capture_timeout),
                     ..Default::default()
