@@ -102,7 +102,7 @@ pub mod limits {
     pub const MAX_HEAD_HEIGHT: f64 = 0.90;
     /// A detector box wider than this fraction of the photo is too large (the face touches
     /// the photo's sides).
-    pub const MAX_FACE_WIDTH: f64 = 0.95;
+    pub const MAX_FACE_WIDTH: f64 = 1.0;
     /// The head's centre further than this fraction of the width from the middle is off
     /// centre.
     pub const MAX_OFFSET_X: f64 = 0.08;
@@ -370,11 +370,13 @@ struct FaceMeasures {
 fn report(img: &RgbImage, faces: &[FaceBox], expected: Option<Background>) -> QualityReport {
     let main = faces.iter().max_by_key(|f| f.area());
     let (w, h) = (f64::from(img.width()), f64::from(img.height()));
-    let background = measure::background(img, main);
-    let face = main.map(|f| {
+    let heads = main.map(|f| {
         let model = Head::of(f);
         let top = measure::hair_top(img, f);
-        let head = top.map_or(model, |t| model.with_hair_top(f, t));
+        (f, top, top.map_or(model, |t| model.with_hair_top(f, t)))
+    });
+    let background = measure::background_around(img, heads.map(|(f, _, head)| (f, head)));
+    let face = heads.map(|(f, top, head)| {
         let (cx, cy) = head.centre();
         FaceMeasures {
             detector_score: f.score,
@@ -466,7 +468,7 @@ impl Measures {
             )
             .min(ramp(
                 -f.width_ratio,
-                [(-1.1, 0.0), (-MAX_FACE_WIDTH, 0.9), (-0.85, 1.0)],
+                [(-1.2, 0.0), (-MAX_FACE_WIDTH, 0.9), (-0.9, 1.0)],
             ));
             c.centre = ramp(
                 -f.offset_x.abs(),

@@ -899,7 +899,53 @@ mod tests {
             ..Portrait::default()
         };
         let (_, x2, _) = subject(&render(&off, W, H), bg);
-        assert!(x2 - x > W as f32 * 0.15, "{x} -> {x2}");
+        assert!(x2 - x > photo_width(W, H) * 0.15, "{x} -> {x2}");
+    }
+
+    #[test]
+    fn the_head_is_framed_for_the_photo_and_distance_scales_it() {
+        let (w, h) = (1920u32, 1080u32);
+        let g = head_geometry(&Portrait::default(), w, h).unwrap();
+        let hf = h as f32;
+        assert!(((g.chin - g.crown) / hf - HEAD_FRACTION).abs() < 1e-3);
+        assert!((g.crown / hf - CROWN_MARGIN).abs() < 1e-3);
+        assert!((g.centre_x - w as f32 / 2.0).abs() < 1e-3);
+        // Eyes halfway between crown and chin; hair above the skull.
+        assert!(((g.eyes - g.crown) - (g.chin - g.eyes)).abs() < 1.0);
+        assert!(g.hair_top < g.crown);
+        for (d, want) in [(1.25f32, 0.6f32), (0.8, 0.9375)] {
+            let p = Portrait {
+                distance: d,
+                ..Portrait::default()
+            };
+            let g = head_geometry(&p, w, h).unwrap();
+            assert!(((g.chin - g.crown) / hf - want).abs() < 1e-3, "{d}");
+        }
+        // The drawn head's top is where the geometry says.
+        let img = render(&Portrait::default(), w, h);
+        let bg = background(1990);
+        let x = w / 2;
+        let top = (0..h)
+            .find(|&y| {
+                let p = img.get_pixel(x, y).0;
+                (0..3)
+                    .map(|k| (i32::from(p[k]) - i32::from(bg[k])).abs())
+                    .sum::<i32>()
+                    > 40
+            })
+            .unwrap();
+        assert!((top as f32 - g.hair_top).abs() < 3.0, "{top} {}", g.hair_top);
+        assert_eq!(
+            head_geometry(
+                &Portrait {
+                    subjects: Subjects::Nobody,
+                    ..Portrait::default()
+                },
+                w,
+                h
+            ),
+            None
+        );
     }
 
     #[test]
@@ -1002,7 +1048,7 @@ mod tests {
         assert!(sharpness(&soft) < sharpness(&sharp) * 0.6);
         // The eye band loses its dark irises and bright whites when the eyes close.
         let band = |img: &RgbImage| {
-            let y = (H as f32 * 0.43 - 0.1 * H as f32 * 0.22) as u32;
+            let y = head_geometry(&Portrait::default(), W, H).unwrap().eyes as u32;
             let mut lo = 255.0f32;
             let mut hi = 0.0f32;
             for x in W / 2 - 30..W / 2 + 30 {
@@ -1035,10 +1081,10 @@ mod tests {
         // Where the irises are: the mean x of the darkest pixels along the eye line.
         let (w, h) = (640u32, 360u32);
         let eyes_x = |img: &RgbImage| {
-            let ey = (h as f32 * 0.43 - 0.1 * h as f32 * 0.22) as u32;
+            let ey = head_geometry(&Portrait::default(), w, h).unwrap().eyes as u32;
             let (mut n, mut sx) = (0.0f32, 0.0f32);
             for y in ey - 5..ey + 5 {
-                for x in w / 2 - 40..w / 2 + 40 {
+                for x in w / 2 - 80..w / 2 + 80 {
                     if luma(img.get_pixel(x, y)) < 70.0 {
                         n += 1.0;
                         sx += x as f32;

@@ -322,12 +322,11 @@ impl BackgroundStats {
 /// down to the chin, keeping a margin of a third of the detector box's width from the head)
 /// and above it (down to a sixth of a box height above the crown). Without a face: the
 /// top-left and top-right corners (outer fifth of the width, top 40 % of the height).
-pub(crate) fn background_rects(img: &RgbImage, face: Option<&FaceBox>) -> Vec<Rect> {
+pub(crate) fn background_rects(img: &RgbImage, face: Option<(&FaceBox, Head)>) -> Vec<Rect> {
     let (w, h) = img.dimensions();
     let (fw, fh) = (f64::from(w), f64::from(h));
     match face {
-        Some(f) => {
-            let head = Head::of(f);
+        Some((f, head)) => {
             let margin = f64::from(f.width) / 3.0;
             let top_gap = f64::from(f.height) / 6.0;
             vec![
@@ -353,6 +352,11 @@ pub(crate) fn background_rects(img: &RgbImage, face: Option<&FaceBox>) -> Vec<Re
 /// Statistics of the background band (see [`background_rects`]); `pixels` is 0 when the
 /// head leaves no background in the frame.
 pub fn background(img: &RgbImage, face: Option<&FaceBox>) -> BackgroundStats {
+    background_around(img, face.map(|f| (f, Head::of(f))))
+}
+
+/// As [`background`], around a head measured otherwise than by [`Head::of`].
+pub fn background_around(img: &RgbImage, face: Option<(&FaceBox, Head)>) -> BackgroundStats {
     let mut n = 0u64;
     let mut sum = [0f64; 3];
     let mut sq = [0f64; 3];
@@ -436,7 +440,7 @@ pub struct Exposure {
     pub bright_fraction: f64,
     /// 98th minus 2nd percentile of luma, 0-255.
     pub dynamic_range: f64,
-    /// `dynamic_range` over the 98th percentile, 0-1: how far below the brightest skin the
+    /// 99th minus 1st percentile of luma over the 99th, 0-1: how far below the brightest skin the
     /// darkest features (pupils, brows, nostrils) lie. Independent of skin tone and exposure
     /// under even light; a veil of stray light (flare, a dirty lens) lifts the dark end and
     /// lowers it.
@@ -472,12 +476,12 @@ pub fn exposure(img: &RgbImage, face: Option<&FaceBox>) -> Exposure {
         }
         255.0
     };
-    let (lo, hi) = (pct(0.02), pct(0.98));
+    let (lo, hi) = (pct(0.01), pct(0.99));
     Exposure {
         mean: sum as f64 / nf,
         dark_fraction: dark as f64 / nf,
         bright_fraction: bright as f64 / nf,
-        dynamic_range: hi - lo,
+        dynamic_range: pct(0.98) - pct(0.02),
         contrast_ratio: if hi > 0.0 { (hi - lo) / hi } else { 0.0 },
     }
 }
