@@ -18,19 +18,91 @@ fn main() {
         ));
     }
     let defects = [
-        ("dark", Portrait { lighting: Lighting::Dark, ..d() }),
-        ("over", Portrait { lighting: Lighting::Overexposed, ..d() }),
-        ("shadowL", Portrait { lighting: Lighting::ShadowLeft, ..d() }),
-        ("shadowR", Portrait { lighting: Lighting::ShadowRight, ..d() }),
+        (
+            "dark",
+            Portrait {
+                lighting: Lighting::Dark,
+                ..d()
+            },
+        ),
+        (
+            "over",
+            Portrait {
+                lighting: Lighting::Overexposed,
+                ..d()
+            },
+        ),
+        (
+            "shadowL",
+            Portrait {
+                lighting: Lighting::ShadowLeft,
+                ..d()
+            },
+        ),
+        (
+            "shadowR",
+            Portrait {
+                lighting: Lighting::ShadowRight,
+                ..d()
+            },
+        ),
         ("blur", Portrait { blur: 6.0, ..d() }),
-        ("nobody", Portrait { subjects: Subjects::Nobody, ..d() }),
-        ("two", Portrait { subjects: Subjects::Two, ..d() }),
-        ("offx", Portrait { offset: (0.15, 0.0), ..d() }),
-        ("offy", Portrait { offset: (0.0, 0.15), ..d() }),
-        ("yaw", Portrait { yaw_deg: 35.0, ..d() }),
-        ("far", Portrait { distance: 1.5, ..d() }),
-        ("close", Portrait { distance: 0.8, ..d() }),
-        ("closed", Portrait { eyes_closed: true, ..d() }),
+        (
+            "nobody",
+            Portrait {
+                subjects: Subjects::Nobody,
+                ..d()
+            },
+        ),
+        (
+            "two",
+            Portrait {
+                subjects: Subjects::Two,
+                ..d()
+            },
+        ),
+        (
+            "offx",
+            Portrait {
+                offset: (0.15, 0.0),
+                ..d()
+            },
+        ),
+        (
+            "offy",
+            Portrait {
+                offset: (0.0, 0.15),
+                ..d()
+            },
+        ),
+        (
+            "yaw",
+            Portrait {
+                yaw_deg: 35.0,
+                ..d()
+            },
+        ),
+        (
+            "far",
+            Portrait {
+                distance: 1.5,
+                ..d()
+            },
+        ),
+        (
+            "close",
+            Portrait {
+                distance: 0.8,
+                ..d()
+            },
+        ),
+        (
+            "closed",
+            Portrait {
+                eyes_closed: true,
+                ..d()
+            },
+        ),
     ];
     cases.extend(defects.into_iter().map(|(n, p)| (n.to_string(), p)));
     for (w, h) in [(640u32, 480u32), (1280, 720), (1920, 1080)] {

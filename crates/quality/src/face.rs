@@ -609,7 +609,7 @@ impl Measures {
         v.push(m("dark_fraction", e.dark_fraction));
         v.push(m("bright_fraction", e.bright_fraction));
         v.push(m("dynamic_range", e.dynamic_range));
-    v.push(m("contrast_ratio", e.contrast_ratio));
+        v.push(m("contrast_ratio", e.contrast_ratio));
         v.push(m("sharpness", self.sharpness));
         v.push(m("colourfulness", self.colourfulness));
         v

@@ -642,18 +642,84 @@ mod simulated {
     fn each_simulated_defect_is_refused_with_its_code() {
         let d = Portrait::default;
         let cases = [
-            (Portrait { lighting: Lighting::Dark, ..d() }, code::TOO_DARK),
-            (Portrait { lighting: Lighting::Overexposed, ..d() }, code::OVEREXPOSED),
-            (Portrait { lighting: Lighting::ShadowLeft, ..d() }, code::UNEVEN_LIGHTING),
-            (Portrait { lighting: Lighting::ShadowRight, ..d() }, code::UNEVEN_LIGHTING),
+            (
+                Portrait {
+                    lighting: Lighting::Dark,
+                    ..d()
+                },
+                code::TOO_DARK,
+            ),
+            (
+                Portrait {
+                    lighting: Lighting::Overexposed,
+                    ..d()
+                },
+                code::OVEREXPOSED,
+            ),
+            (
+                Portrait {
+                    lighting: Lighting::ShadowLeft,
+                    ..d()
+                },
+                code::UNEVEN_LIGHTING,
+            ),
+            (
+                Portrait {
+                    lighting: Lighting::ShadowRight,
+                    ..d()
+                },
+                code::UNEVEN_LIGHTING,
+            ),
             (Portrait { blur: 6.0, ..d() }, code::BLURRED),
-            (Portrait { subjects: Subjects::Nobody, ..d() }, code::NO_FACE),
-            (Portrait { subjects: Subjects::Two, ..d() }, code::SEVERAL_FACES),
-            (Portrait { offset: (0.15, 0.0), ..d() }, code::OFF_CENTRE),
-            (Portrait { offset: (-0.15, 0.0), ..d() }, code::OFF_CENTRE),
-            (Portrait { offset: (0.0, 0.2), ..d() }, code::OFF_CENTRE),
-            (Portrait { distance: 1.5, ..d() }, code::FACE_TOO_SMALL),
-            (Portrait { distance: 0.8, ..d() }, code::FACE_TOO_LARGE),
+            (
+                Portrait {
+                    subjects: Subjects::Nobody,
+                    ..d()
+                },
+                code::NO_FACE,
+            ),
+            (
+                Portrait {
+                    subjects: Subjects::Two,
+                    ..d()
+                },
+                code::SEVERAL_FACES,
+            ),
+            (
+                Portrait {
+                    offset: (0.15, 0.0),
+                    ..d()
+                },
+                code::OFF_CENTRE,
+            ),
+            (
+                Portrait {
+                    offset: (-0.15, 0.0),
+                    ..d()
+                },
+                code::OFF_CENTRE,
+            ),
+            (
+                Portrait {
+                    offset: (0.0, 0.2),
+                    ..d()
+                },
+                code::OFF_CENTRE,
+            ),
+            (
+                Portrait {
+                    distance: 1.5,
+                    ..d()
+                },
+                code::FACE_TOO_SMALL,
+            ),
+            (
+                Portrait {
+                    distance: 0.8,
+                    ..d()
+                },
+                code::FACE_TOO_LARGE,
+            ),
         ];
         for (w, h) in [(1920, 1080), (1280, 720)] {
             for (p, want) in &cases {

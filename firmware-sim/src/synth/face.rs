@@ -618,26 +618,22 @@ fn draw_subject(
                 (cap * below, lit(u, a.hair_colour))
             },
         ),
-        HairStyle::Hijab => paint(
-            img,
-            lbox(face_dx, -0.1 * ry, rx * 1.3, ry * 1.3),
-            |x, y| {
-                let (u, v) = head.local(x, y);
-                let outer = ellipse(u, v, face_dx, -0.1 * ry, rx * 1.3, ry * 1.3);
-                if outer <= 0.0 {
-                    return (0.0, a.hair_colour);
-                }
-                let opening = ellipse(
-                    u,
-                    v,
-                    face_dx,
-                    0.1 * ry + fdy * 0.2,
-                    face_rx * 0.93,
-                    ry * 0.9,
-                );
-                (outer * (1.0 - opening), lit(u, a.hair_colour))
-            },
-        ),
+        HairStyle::Hijab => paint(img, lbox(face_dx, -0.1 * ry, rx * 1.3, ry * 1.3), |x, y| {
+            let (u, v) = head.local(x, y);
+            let outer = ellipse(u, v, face_dx, -0.1 * ry, rx * 1.3, ry * 1.3);
+            if outer <= 0.0 {
+                return (0.0, a.hair_colour);
+            }
+            let opening = ellipse(
+                u,
+                v,
+                face_dx,
+                0.1 * ry + fdy * 0.2,
+                face_rx * 0.93,
+                ry * 0.9,
+            );
+            (outer * (1.0 - opening), lit(u, a.hair_colour))
+        }),
     }
     // Brows and eyes.
     let eye_y = EYES * ry + fdy;
@@ -934,7 +930,11 @@ mod tests {
                     > 40
             })
             .unwrap();
-        assert!((top as f32 - g.hair_top).abs() < 3.0, "{top} {}", g.hair_top);
+        assert!(
+            (top as f32 - g.hair_top).abs() < 3.0,
+            "{top} {}",
+            g.hair_top
+        );
         assert_eq!(
             head_geometry(
                 &Portrait {

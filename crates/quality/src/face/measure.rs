@@ -128,7 +128,11 @@ pub fn hair_top(img: &RgbImage, face: &FaceBox) -> Option<f64> {
         return None;
     }
     let (w, h) = (f64::from(img.width()), f64::from(img.height()));
-    let (bx, bw, bh) = (f64::from(face.x), f64::from(face.width), f64::from(face.height));
+    let (bx, bw, bh) = (
+        f64::from(face.x),
+        f64::from(face.width),
+        f64::from(face.height),
+    );
     let x0 = (bx + 0.25 * bw).clamp(0.0, w - 1.0) as u32;
     let x1 = (bx + 0.75 * bw).clamp(0.0, w - 1.0) as u32;
     let y_start = f64::from(face.y).clamp(0.0, h - 1.0) as u32;
