@@ -174,11 +174,6 @@ fn a_clean_enrollment_is_sealed_saved_and_verifies() {
     let (r, log) = st.enroll(&st.request(person()));
     let o = r.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
     for (step, s, score, attempts) in &o.captures {
-        // Interim: the face scorer does not yet crop the 16:9 frame to the portrait, so the
-        // simulated face is force-captured; tightened when the crop lands.
-        if *step == Step::Face {
-            continue;
-        }
         assert_eq!(s, "Captured", "{step:?} {score:?} after {attempts}\n{log}");
     }
     let m = st.verify(&o);

@@ -33,7 +33,8 @@ impl Assessor for StandardAssessor {
             (Step::Iris(_), Capture::Image(i)) => iris::assess(&grey(&i.pixels)).map_err(fail),
             (Step::Face, Capture::Image(i)) => {
                 let expected = birth_year(&person.birth_date).map(face::background_for_birth_year);
-                face::assess(&rgb(&i.pixels), expected).map_err(fail)
+                // The portrait is the 3:4 crop of the frame (face::assess_frame).
+                face::assess_frame(&rgb(&i.pixels), expected).map_err(fail)
             }
             (Step::Signature, Capture::Pen(p)) => signature::assess(p).map_err(fail),
             (step, Capture::Pen(_)) => Err(format!("a pen series cannot be scored for {step:?}")),

@@ -1,5 +1,7 @@
 //! How long [`rekam_quality::face::assess`] takes on a 640 x 480 preview frame (the budget is
-//! 66 ms: 15 frames a second on one core), and how much of it is face detection.
+//! 66 ms: 15 frames a second on one core), how much of it is face detection, and how long
+//! [`rekam_quality::face::assess_frame`] (crop to the 3:4 photo, then assess) takes on the
+//! simulated camera's 640 x 480 preview and 1920 x 1080 still.
 //!
 //! The frame is scikit-image's astronaut resized to 640 x 480 when `REKAM_PYTHON` names a
 //! Python with scikit-image, else a drawn frame (plain blue backdrop, a head-like ellipse).
@@ -12,8 +14,9 @@
 use std::process::Command;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use firmware_sim::synth::face::{render, Portrait};
 use image::{Rgb, RgbImage};
-use rekam_quality::face::{assess, detect_faces, Background};
+use rekam_quality::face::{assess, assess_frame, detect_faces, Background};
 
 const SAVE: &str = r#"
 import sys
@@ -83,6 +86,16 @@ fn face(c: &mut Criterion) {
     c.bench_function(&format!("face/detect_{name}"), |b| {
         b.iter(|| detect_faces(black_box(&frame)))
     });
+    // What the station calls: the simulated camera's good portrait, cropped to the 3:4 photo
+    // and assessed, on a 640 x 480 preview frame and on a 1920 x 1080 still.
+    for (w, h) in [(640u32, 480u32), (1920, 1080)] {
+        let frame = render(&Portrait::default(), w, h);
+        let r = assess_frame(&frame, Some(Background::Blue)).unwrap();
+        eprintln!("simulated {w}x{h}: score {}", r.score);
+        c.bench_function(&format!("face/assess_frame_sim_{w}x{h}"), |b| {
+            b.iter(|| assess_frame(black_box(&frame), Some(Background::Blue)))
+        });
+    }
 }
 
 criterion_group!(benches, face);

@@ -100,8 +100,9 @@ pub mod limits {
     pub const MIN_HEAD_HEIGHT: f64 = 0.60;
     /// Chin-to-crown above this fraction of the frame height is too large.
     pub const MAX_HEAD_HEIGHT: f64 = 0.90;
-    /// A detector box wider than this fraction of the frame is too large.
-    pub const MAX_FACE_WIDTH: f64 = 0.75;
+    /// A detector box wider than this fraction of the photo is too large (the face touches
+    /// the photo's sides).
+    pub const MAX_FACE_WIDTH: f64 = 1.0;
     /// The head's centre further than this fraction of the width from the middle is off
     /// centre.
     pub const MAX_OFFSET_X: f64 = 0.08;
@@ -122,8 +123,9 @@ pub mod limits {
     pub const MAX_DARK_FRACTION: f64 = 0.05;
     /// More than this fraction of the face blown to white is overexposed.
     pub const MAX_BRIGHT_FRACTION: f64 = 0.05;
-    /// A face dynamic range (98th minus 2nd percentile of luma) below this is low contrast.
-    pub const MIN_DYNAMIC_RANGE: f64 = 70.0;
+    /// A face contrast ratio ((98th − 2nd percentile of luma) / 98th percentile) below this
+    /// is low contrast.
+    pub const MIN_CONTRAST_RATIO: f64 = 0.45;
     /// Sharpness below this is blurred.
     pub const MIN_SHARPNESS: f64 = 0.30;
     /// Colourfulness of the face below this is a greyscale photo.
@@ -231,7 +233,79 @@ const GREYSCALE: Feedback = Feedback {
     en: "The photo has no colour (black and white). Check the camera's colour setting; the KTP-el photo must be in natural colour.",
 };
 
-/// Assesses a camera frame as a KTP-el portrait.
+/// The KTP-el photo's proportions, width to height: 3:4, the Indonesian *pas foto 3x4*.
+pub const PHOTO_ASPECT: (u32, u32) = (3, 4);
+
+/// The photo's region of a camera frame, in frame pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CropRect {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// Where the 3:4 photo lies in a `width` x `height` frame: the full height, centred
+/// horizontally (a 1920 x 1080 still gives 810 x 1080 at x = 555, a 640 x 480 preview
+/// 360 x 480 at x = 140). A frame narrower than 3:4 gives its full width, centred vertically.
+/// The crop is fixed by the frame, not by where a face is found (see `docs/quality/face.md`).
+pub fn portrait_crop_rect(width: u32, height: u32) -> CropRect {
+    let (aw, ah) = (u64::from(PHOTO_ASPECT.0), u64::from(PHOTO_ASPECT.1));
+    let (w, h) = (u64::from(width), u64::from(height));
+    if w * ah >= h * aw {
+        // Wider than 3:4: full height. Rounded to the nearest pixel, at least 1.
+        let cw = ((h * aw + ah / 2) / ah).clamp(1.min(w), w);
+        CropRect {
+            x: ((w - cw) / 2) as u32,
+            y: 0,
+            width: cw as u32,
+            height,
+        }
+    } else {
+        let ch = ((w * ah + aw / 2) / aw).clamp(1.min(h), h);
+        CropRect {
+            x: 0,
+            y: ((h - ch) / 2) as u32,
+            width,
+            height: ch as u32,
+        }
+    }
+}
+
+/// The 3:4 photo cut out of a camera frame ([`portrait_crop_rect`]): what [`assess`]
+/// measures and what the KTP-el record keeps.
+pub fn portrait_crop(img: &RgbImage) -> RgbImage {
+    let r = portrait_crop_rect(img.width(), img.height());
+    image::imageops::crop_imm(img, r.x, r.y, r.width, r.height).to_image()
+}
+
+/// Crops a camera frame to the photo ([`portrait_crop`]) and assesses the photo
+/// ([`assess`]): what the station calls on a preview frame or a still. The frame must be
+/// [`MIN_SIDE`] to [`MAX_SIDE`] pixels on each side and the crop at least [`MIN_SIDE`] wide.
+pub fn assess_frame(
+    img: &RgbImage,
+    expected_background: Option<Background>,
+) -> Result<QualityReport, Error> {
+    check_size(img)?;
+    let photo = portrait_crop(img);
+    if check_size(&photo).is_err() {
+        return Err(Error::Size {
+            modality: Modality::Face.as_str(),
+            width: img.width(),
+            height: img.height(),
+            need: "a frame whose 3:4 photo crop is at least 64 pixels on each side",
+        });
+    }
+    assess(&photo, expected_background)
+}
+
+/// Assesses a photo as a KTP-el portrait. The geometry rules (chin to crown 70-80 % of the
+/// height, head centred) are about the photo, so give the 3:4 photo, not a landscape camera
+/// frame: [`assess_frame`] crops a frame first.
 ///
 /// `expected_background` is the colour the birth year asks for
 /// ([`background_for_birth_year`]); `None` skips the colour check (the background must still
@@ -284,6 +358,7 @@ struct Measures {
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct FaceMeasures {
     detector_score: f64,
+    crown_measured: bool,
     width_ratio: f64,
     height_ratio: f64,
     offset_x: f64,
@@ -295,11 +370,17 @@ struct FaceMeasures {
 fn report(img: &RgbImage, faces: &[FaceBox], expected: Option<Background>) -> QualityReport {
     let main = faces.iter().max_by_key(|f| f.area());
     let (w, h) = (f64::from(img.width()), f64::from(img.height()));
-    let face = main.map(|f| {
-        let head = Head::of(f);
+    let heads = main.map(|f| {
+        let model = Head::of(f);
+        let top = measure::hair_top(img, f);
+        (f, top, top.map_or(model, |t| model.with_hair_top(f, t)))
+    });
+    let background = measure::background_around(img, heads.map(|(f, _, head)| (f, head)));
+    let face = heads.map(|(f, top, head)| {
         let (cx, cy) = head.centre();
         FaceMeasures {
             detector_score: f.score,
+            crown_measured: top.is_some(),
             width_ratio: f64::from(f.width) / w,
             height_ratio: head.height() / h,
             offset_x: (cx - w / 2.0) / w,
@@ -309,7 +390,6 @@ fn report(img: &RgbImage, faces: &[FaceBox], expected: Option<Background>) -> Qu
             illumination_symmetry: measure::illumination_symmetry(img, f),
         }
     });
-    let background = measure::background(img, main);
     let m = Measures {
         face_count: faces.len(),
         face,
@@ -362,8 +442,8 @@ impl Measures {
                 [(-0.3, 0.0), (-MAX_BRIGHT_FRACTION, 0.9), (-0.01, 1.0)],
             )),
             contrast: ramp(
-                e.dynamic_range,
-                [(30.0, 0.0), (MIN_DYNAMIC_RANGE, 0.9), (100.0, 1.0)],
+                e.contrast_ratio,
+                [(0.2, 0.0), (MIN_CONTRAST_RATIO, 0.9), (0.55, 1.0)],
             ),
             sharp: ramp(
                 self.sharpness,
@@ -388,7 +468,7 @@ impl Measures {
             )
             .min(ramp(
                 -f.width_ratio,
-                [(-1.0, 0.0), (-MAX_FACE_WIDTH, 0.9), (-0.65, 1.0)],
+                [(-1.2, 0.0), (-MAX_FACE_WIDTH, 0.9), (-0.9, 1.0)],
             ));
             c.centre = ramp(
                 -f.offset_x.abs(),
@@ -504,6 +584,7 @@ impl Measures {
             v.push(m("detector_score", f.detector_score));
             v.push(m("face_width_ratio", f.width_ratio));
             v.push(m("face_height_ratio", f.height_ratio));
+            v.push(m("crown_measured", f64::from(u8::from(f.crown_measured))));
             v.push(m("centre_offset_x", f.offset_x));
             v.push(m("centre_offset_y", f.offset_y));
             if let Some(d) = f.eye_distance_px {
@@ -528,6 +609,7 @@ impl Measures {
         v.push(m("dark_fraction", e.dark_fraction));
         v.push(m("bright_fraction", e.bright_fraction));
         v.push(m("dynamic_range", e.dynamic_range));
+        v.push(m("contrast_ratio", e.contrast_ratio));
         v.push(m("sharpness", self.sharpness));
         v.push(m("colourfulness", self.colourfulness));
         v

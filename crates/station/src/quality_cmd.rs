@@ -78,7 +78,8 @@ fn assess(modality: Modality, path: &Path, settings: Settings) -> anyhow::Result
             settings.ppi,
         )?),
         Modality::Iris => Ok(rekam_quality::iris::assess(&open_image(path)?.to_luma8())?),
-        Modality::Face => Ok(rekam_quality::face::assess(
+        // A camera frame of any shape: the portrait is its centred 3:4 crop, as at the station.
+        Modality::Face => Ok(rekam_quality::face::assess_frame(
             &open_image(path)?.to_rgb8(),
             settings
                 .birth_year

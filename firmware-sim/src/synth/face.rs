@@ -6,10 +6,14 @@
 //! faults a photographer has to catch (nobody in the chair, two people, eyes closed).
 //! [`render`] draws it at any size with anti-aliased shapes; [`background`] gives the backdrop.
 //!
-//! Framing follows the ICAO/ISO 19794-5 full-frontal layout by default: head centred, eyes
-//! about 40 % down the frame, crown to chin about half the frame height, shoulders in view, so
-//! that a 3:4 crop around the head meets the 70-80 % head-height rule and a 1920x1080 still
-//! has well over 90 pixels between the eyes.
+//! Framing is that of a station camera set up for the KTP-el photo. The photo is the centred
+//! 3:4 crop of the full frame height ([`photo_width`]; `rekam_quality::face::portrait_crop`
+//! cuts the same region), and at the default [`Portrait::distance`] of 1 the head, skull crown
+//! to chin, is [`HEAD_FRACTION`] (75 %) of the frame height with the crown [`CROWN_MARGIN`]
+//! (10 %) below the top: the middle of ICAO 9303's 70-80 % band, shoulders in view. The head is
+//! proportioned like a real one: the eyes halfway between crown and chin, the chin 1.7 times as
+//! far below the eyes as the mouth, hair above the skull. [`head_geometry`] gives the drawn
+//! head's true crown, chin and eyes so that measures can be checked against them.
 //!
 //! These are drawings, not photographs: a real face detector may not accept them. For that,
 //! the simulated camera also serves real photographs (see `camera::PhotoFolder`).
@@ -83,8 +87,14 @@ pub struct Portrait {
     pub pitch_deg: f32,
     /// Head tilted clockwise in the picture (degrees).
     pub roll_deg: f32,
-    /// Offset of the subject from the centre, as fractions of the frame's width and height.
+    /// Offset of the subject from the centre of the photo: as fractions of the photo's width
+    /// (the centred 3:4 crop, [`photo_width`]) and of the frame's height. So `(0.15, 0.0)` is
+    /// the same framing fault at every resolution and aspect ratio.
     pub offset: (f32, f32),
+    /// Distance from the camera relative to the right one: 1 frames the head at
+    /// [`HEAD_FRACTION`] of the frame height; 1.25 (too far) makes it 60 %, 0.8 (too close)
+    /// 94 %. The picture scales about the frame's centre, as when the person steps back.
+    pub distance: f32,
     /// Lighting.
     pub lighting: Lighting,
     /// Defocus blur, as a Gaussian sigma in pixels of a 720-line frame (scaled with size).
@@ -104,6 +114,7 @@ impl Default for Portrait {
             pitch_deg: 0.0,
             roll_deg: 0.0,
             offset: (0.0, 0.0),
+            distance: 1.0,
             lighting: Lighting::Even,
             blur: 0.0,
             subjects: Subjects::One,
@@ -128,7 +139,8 @@ pub enum HairStyle {
 pub struct Appearance {
     /// Skin colour (sRGB).
     pub skin: [f32; 3],
-    /// Face width over height, 0.74 to 0.84.
+    /// Face width over twice the distance from the face's centre to the chin, 0.74 to 0.84: the
+    /// head's breadth 0.67 to 0.76 of its crown-to-chin height.
     pub face_ratio: f32,
     /// How much the face narrows toward the chin, 0.15 to 0.35.
     pub jaw: f32,
@@ -233,6 +245,112 @@ fn scale(a: [f32; 3], k: f32) -> [f32; 3] {
     [a[0] * k, a[1] * k, a[2] * k]
 }
 
+/// The framed head, skull crown to chin, over the frame height at [`Portrait::distance`] 1:
+/// the middle of ICAO 9303's 70-80 % chin-to-crown band.
+pub const HEAD_FRACTION: f32 = 0.75;
+/// The skull crown's distance below the top of the frame at distance 1, over its height.
+pub const CROWN_MARGIN: f32 = 0.10;
+
+/// Head proportions, in units of the face's half-height `ry` (face centre to chin) measured
+/// from the face centre, downward positive. The eyes lie halfway between skull crown and chin
+/// and the chin 1.7 times as far below the eyes as the mouth, as in adult anthropometry (and
+/// on the astronaut of scikit-image: pupils to chin 76 px, pupils to mouth 42 px).
+const EYES: f32 = -0.1;
+const MOUTH: f32 = 0.56;
+const CHIN: f32 = 1.0;
+/// The skull's top (ICAO's crown, without hair).
+const SKULL: f32 = -1.2;
+/// The top of short or long hair; a hijab reaches [`HIJAB_TOP`].
+const HAIR_TOP: f32 = -1.3;
+const HIJAB_TOP: f32 = -1.4;
+
+/// Width of the photo cut from a `width` x `height` frame: the centred 3:4 crop of the full
+/// height, or the whole width when the frame is narrower than that.
+pub fn photo_width(width: u32, height: u32) -> f32 {
+    (width as f32).min(height as f32 * 0.75)
+}
+
+/// Where a subject is drawn: face centre and half-height `ry`, pixels.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    cx: f32,
+    cy: f32,
+    ry: f32,
+}
+
+/// The applicant's head at `(dx, dy)` (fractions of the frame height) from the correct
+/// position, scaled by `k`, then the whole scene scaled about the frame centre by the
+/// portrait's distance.
+fn place(p: &Portrait, w: f32, h: f32, (dx, dy): (f32, f32), k: f32) -> Place {
+    let ry0 = HEAD_FRACTION * h / (CHIN - SKULL) * k;
+    let cx0 = w / 2.0 + p.offset.0 * photo_width(w as u32, h as u32) + dx * h;
+    let cy0 = CROWN_MARGIN * h - SKULL * ry0 + p.offset.1 * h + dy * h;
+    let d = if p.distance.is_finite() && p.distance > 0.05 {
+        p.distance
+    } else {
+        1.0
+    };
+    Place {
+        cx: w / 2.0 + (cx0 - w / 2.0) / d,
+        cy: h / 2.0 + (cy0 - h / 2.0) / d,
+        ry: ry0 / d,
+    }
+}
+
+/// The two people of [`Subjects::Two`]: the applicant stepped back and aside, the other person
+/// further back on the other side, both within the 3:4 photo.
+fn two_places(p: &Portrait, w: f32, h: f32) -> (Place, Place) {
+    (
+        place(p, w, h, (-0.17, 0.06), 0.75),
+        place(p, w, h, (0.2, 0.0), 0.6),
+    )
+}
+
+/// The applicant's head as drawn, in frame pixels (for an upright, frontal pose): what a
+/// measure of head size and position should find.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadGeometry {
+    /// Horizontal centre of the face.
+    pub centre_x: f32,
+    /// Top of the skull (ICAO's crown, hair not counted).
+    pub crown: f32,
+    /// Top of the hair or hijab.
+    pub hair_top: f32,
+    /// Height of the eyes' centres.
+    pub eyes: f32,
+    /// Height of the mouth's centre line.
+    pub mouth: f32,
+    /// Bottom of the chin.
+    pub chin: f32,
+    /// Half the distance between the eyes' centres.
+    pub eye_half_distance: f32,
+}
+
+/// The applicant's head in `p` rendered at `width` x `height`; `None` when nobody is there.
+pub fn head_geometry(p: &Portrait, width: u32, height: u32) -> Option<HeadGeometry> {
+    let (w, h) = (width as f32, height as f32);
+    let at = match p.subjects {
+        Subjects::Nobody => return None,
+        Subjects::One => place(p, w, h, (0.0, 0.0), 1.0),
+        Subjects::Two => two_places(p, w, h).0,
+    };
+    let a = Appearance::of(p.person);
+    let top = if a.hair == HairStyle::Hijab {
+        HIJAB_TOP
+    } else {
+        HAIR_TOP
+    };
+    Some(HeadGeometry {
+        centre_x: at.cx,
+        crown: at.cy + SKULL * at.ry,
+        hair_top: at.cy + top * at.ry,
+        eyes: at.cy + EYES * at.ry,
+        mouth: at.cy + MOUTH * at.ry,
+        chin: at.cy + CHIN * at.ry,
+        eye_half_distance: at.ry * a.face_ratio * a.eye_spacing,
+    })
+}
+
 /// Renders `p` at `width` x `height`.
 pub fn render(p: &Portrait, width: u32, height: u32) -> RgbImage {
     let light = Light::new(p.lighting);
@@ -247,15 +365,14 @@ pub fn render(p: &Portrait, width: u32, height: u32) -> RgbImage {
     let bg_px = image::Rgb([clamp8(bg[0]), clamp8(bg[1]), clamp8(bg[2])]);
     let mut img = RgbImage::from_pixel(width, height, bg_px);
     let (w, h) = (width as f32, height as f32);
-    let base_x = w / 2.0 + p.offset.0 * w;
-    let base_y = h * 0.43 + p.offset.1 * h;
     match p.subjects {
         Subjects::Nobody => {}
         Subjects::One => {
-            draw_subject(&mut img, p, p.person, base_x, base_y, h * 0.22, &light);
+            let at = place(p, w, h, (0.0, 0.0), 1.0);
+            draw_subject(&mut img, p, p.person, at, &light);
         }
         Subjects::Two => {
-            // The second person stands behind and to the side, a little smaller.
+            // The second person stands behind, on the other side.
             let other = Portrait {
                 eyes_closed: false,
                 yaw_deg: -8.0,
@@ -263,24 +380,9 @@ pub fn render(p: &Portrait, width: u32, height: u32) -> RgbImage {
                 roll_deg: 3.0,
                 ..p.clone()
             };
-            draw_subject(
-                &mut img,
-                &other,
-                p.person.wrapping_add(7_919),
-                base_x + w * 0.2,
-                base_y - h * 0.03,
-                h * 0.17,
-                &light,
-            );
-            draw_subject(
-                &mut img,
-                p,
-                p.person,
-                base_x - w * 0.14,
-                base_y,
-                h * 0.22,
-                &light,
-            );
+            let (me, them) = two_places(p, w, h);
+            draw_subject(&mut img, &other, p.person.wrapping_add(7_919), them, &light);
+            draw_subject(&mut img, p, p.person, me, &light);
         }
     }
     if p.blur > 0.0 {
@@ -399,9 +501,7 @@ fn draw_subject(
     img: &mut RgbImage,
     p: &Portrait,
     person: u64,
-    cx: f32,
-    cy: f32,
-    ry: f32,
+    Place { cx, cy, ry }: Place,
     light: &Light,
 ) {
     let a = Appearance::of(person);
@@ -428,9 +528,9 @@ fn draw_subject(
 
     // Long hair or the hijab's back, behind everything.
     match a.hair {
-        HairStyle::Long => paint(img, lbox(face_dx, 0.3 * ry, rx * 1.3, ry * 1.45), |x, y| {
+        HairStyle::Long => paint(img, lbox(face_dx, 0.2 * ry, rx * 1.3, ry * 1.5), |x, y| {
             let (u, v) = head.local(x, y);
-            let c = ellipse(u, v, face_dx, 0.3 * ry, rx * 1.3, ry * 1.45);
+            let c = ellipse(u, v, face_dx, 0.2 * ry, rx * 1.3, ry * 1.5);
             (
                 c,
                 lit(u, scale(a.hair_colour, 1.0 - 0.15 * (v / ry).max(0.0))),
@@ -438,10 +538,10 @@ fn draw_subject(
         }),
         HairStyle::Hijab => paint(
             img,
-            lbox(face_dx, 0.15 * ry, rx * 1.42, ry * 1.36),
+            lbox(face_dx, 0.05 * ry, rx * 1.42, ry * 1.45),
             |x, y| {
                 let (u, v) = head.local(x, y);
-                let c = ellipse(u, v, face_dx, 0.15 * ry, rx * 1.42, ry * 1.36);
+                let c = ellipse(u, v, face_dx, 0.05 * ry, rx * 1.42, ry * 1.45);
                 (c, lit(u, scale(a.hair_colour, 0.92)))
             },
         ),
@@ -484,17 +584,20 @@ fn draw_subject(
             });
         }
     }
-    // The face: an egg narrowing toward the chin, darker toward its edge.
-    paint(img, lbox(face_dx, 0.0, face_rx, ry), |x, y| {
+    // The face: an egg narrowing toward the chin, up to the skull's top, darker toward its
+    // edge.
+    let skull = -SKULL * ry;
+    paint(img, lbox(face_dx, 0.0, face_rx, skull), |x, y| {
         let (u, v) = head.local(x, y);
         let t = (v / ry).max(0.0);
         let narrow = 1.0 - a.jaw * t * t;
         let erx = face_rx * narrow;
-        let c = ellipse(u, v, face_dx, 0.0, erx, ry);
+        let ery = if v < 0.0 { skull } else { ry };
+        let c = ellipse(u, v, face_dx, 0.0, erx, ery);
         if c <= 0.0 {
             return (0.0, a.skin);
         }
-        let (nu, nv) = ((u - face_dx) / erx, v / ry);
+        let (nu, nv) = ((u - face_dx) / erx, v / ery);
         let f = (nu * nu + nv * nv).min(1.0);
         (c, lit(u, scale(a.skin, 1.0 - 0.2 * f * f.sqrt())))
     });
@@ -502,42 +605,38 @@ fn draw_subject(
     match a.hair {
         HairStyle::Short | HairStyle::Long => paint(
             img,
-            lbox(face_dx, -0.3 * ry, face_rx * 1.08, ry * 0.84),
+            lbox(face_dx, -0.4 * ry, face_rx * 1.1, ry * 0.9),
             |x, y| {
                 let (u, v) = head.local(x, y);
-                let cap = ellipse(u, v, face_dx, -0.3 * ry, face_rx * 1.08, ry * 0.84);
+                let cap = ellipse(u, v, face_dx, -0.4 * ry, face_rx * 1.1, ry * 0.9);
                 if cap <= 0.0 {
                     return (0.0, a.hair_colour);
                 }
                 let q = (u - face_dx) / face_rx;
-                let hairline = -0.5 * ry + 0.22 * ry * q * q + fdy * 0.3;
+                let hairline = -0.8 * ry + 0.25 * ry * q * q + fdy * 0.3;
                 let below = (hairline - v + 0.5).clamp(0.0, 1.0);
                 (cap * below, lit(u, a.hair_colour))
             },
         ),
-        HairStyle::Hijab => paint(
-            img,
-            lbox(face_dx, -0.06 * ry, rx * 1.26, ry * 1.2),
-            |x, y| {
-                let (u, v) = head.local(x, y);
-                let outer = ellipse(u, v, face_dx, -0.06 * ry, rx * 1.26, ry * 1.2);
-                if outer <= 0.0 {
-                    return (0.0, a.hair_colour);
-                }
-                let opening = ellipse(
-                    u,
-                    v,
-                    face_dx,
-                    0.1 * ry + fdy * 0.2,
-                    face_rx * 0.93,
-                    ry * 0.9,
-                );
-                (outer * (1.0 - opening), lit(u, a.hair_colour))
-            },
-        ),
+        HairStyle::Hijab => paint(img, lbox(face_dx, -0.1 * ry, rx * 1.3, ry * 1.3), |x, y| {
+            let (u, v) = head.local(x, y);
+            let outer = ellipse(u, v, face_dx, -0.1 * ry, rx * 1.3, ry * 1.3);
+            if outer <= 0.0 {
+                return (0.0, a.hair_colour);
+            }
+            let opening = ellipse(
+                u,
+                v,
+                face_dx,
+                0.1 * ry + fdy * 0.2,
+                face_rx * 0.93,
+                ry * 0.9,
+            );
+            (outer * (1.0 - opening), lit(u, a.hair_colour))
+        }),
     }
     // Brows and eyes.
-    let eye_y = -0.1 * ry + fdy;
+    let eye_y = EYES * ry + fdy;
     let ew0 = rx * 0.15 * a.eye_size;
     let eh = ry * 0.06 * a.eye_size;
     for side in [-1.0f32, 1.0] {
@@ -614,7 +713,7 @@ fn draw_subject(
     });
     // Mouth.
     let mw = rx * 0.3 * a.mouth_width;
-    let my = 0.56 * ry + fdy;
+    let my = MOUTH * ry + fdy;
     let mouth_box = world_box(&head, fdx, my, (-mw * 1.2, -ry * 0.1, mw * 1.2, ry * 0.1));
     let lips = [a.skin[0] * 0.82, a.skin[1] * 0.6, a.skin[2] * 0.6];
     paint(img, mouth_box, |x, y| {
@@ -796,7 +895,57 @@ mod tests {
             ..Portrait::default()
         };
         let (_, x2, _) = subject(&render(&off, W, H), bg);
-        assert!(x2 - x > W as f32 * 0.15, "{x} -> {x2}");
+        assert!(x2 - x > photo_width(W, H) * 0.15, "{x} -> {x2}");
+    }
+
+    #[test]
+    fn the_head_is_framed_for_the_photo_and_distance_scales_it() {
+        let (w, h) = (1920u32, 1080u32);
+        let g = head_geometry(&Portrait::default(), w, h).unwrap();
+        let hf = h as f32;
+        assert!(((g.chin - g.crown) / hf - HEAD_FRACTION).abs() < 1e-3);
+        assert!((g.crown / hf - CROWN_MARGIN).abs() < 1e-3);
+        assert!((g.centre_x - w as f32 / 2.0).abs() < 1e-3);
+        // Eyes halfway between crown and chin; hair above the skull.
+        assert!(((g.eyes - g.crown) - (g.chin - g.eyes)).abs() < 1.0);
+        assert!(g.hair_top < g.crown);
+        for (d, want) in [(1.25f32, 0.6f32), (0.8, 0.9375)] {
+            let p = Portrait {
+                distance: d,
+                ..Portrait::default()
+            };
+            let g = head_geometry(&p, w, h).unwrap();
+            assert!(((g.chin - g.crown) / hf - want).abs() < 1e-3, "{d}");
+        }
+        // The drawn head's top is where the geometry says.
+        let img = render(&Portrait::default(), w, h);
+        let bg = background(1990);
+        let x = w / 2;
+        let top = (0..h)
+            .find(|&y| {
+                let p = img.get_pixel(x, y).0;
+                (0..3)
+                    .map(|k| (i32::from(p[k]) - i32::from(bg[k])).abs())
+                    .sum::<i32>()
+                    > 40
+            })
+            .unwrap();
+        assert!(
+            (top as f32 - g.hair_top).abs() < 3.0,
+            "{top} {}",
+            g.hair_top
+        );
+        assert_eq!(
+            head_geometry(
+                &Portrait {
+                    subjects: Subjects::Nobody,
+                    ..Portrait::default()
+                },
+                w,
+                h
+            ),
+            None
+        );
     }
 
     #[test]
@@ -899,7 +1048,7 @@ mod tests {
         assert!(sharpness(&soft) < sharpness(&sharp) * 0.6);
         // The eye band loses its dark irises and bright whites when the eyes close.
         let band = |img: &RgbImage| {
-            let y = (H as f32 * 0.43 - 0.1 * H as f32 * 0.22) as u32;
+            let y = head_geometry(&Portrait::default(), W, H).unwrap().eyes as u32;
             let mut lo = 255.0f32;
             let mut hi = 0.0f32;
             for x in W / 2 - 30..W / 2 + 30 {
@@ -932,10 +1081,10 @@ mod tests {
         // Where the irises are: the mean x of the darkest pixels along the eye line.
         let (w, h) = (640u32, 360u32);
         let eyes_x = |img: &RgbImage| {
-            let ey = (h as f32 * 0.43 - 0.1 * h as f32 * 0.22) as u32;
+            let ey = head_geometry(&Portrait::default(), w, h).unwrap().eyes as u32;
             let (mut n, mut sx) = (0.0f32, 0.0f32);
             for y in ey - 5..ey + 5 {
-                for x in w / 2 - 40..w / 2 + 40 {
+                for x in w / 2 - 80..w / 2 + 80 {
                     if luma(img.get_pixel(x, y)) < 70.0 {
                         n += 1.0;
                         sx += x as f32;

@@ -40,6 +40,26 @@ impl Head {
         }
     }
 
+    /// The head measured from the top of the hair found in the image ([`hair_top`]) and the
+    /// eyes' height in the detector box: the eyes at [`EYES_BELOW_BOX_TOP`] box heights below
+    /// the box's top, the chin [`CHIN_PER_EYES_TO_HAIR`] times as far below the eyes as the
+    /// hair's top is above them, and the crown [`HAIR_ALLOWANCE`] of hair-top-to-chin below
+    /// the hair's top (ICAO's crown is the skull's top, without hair). Only the eyes' height
+    /// depends on the box, so the detector's box size jitter barely moves the estimate.
+    /// `self` unchanged when the hair's top is not above the eyes.
+    pub fn with_hair_top(self, face: &FaceBox, hair_top: f64) -> Head {
+        let eyes = f64::from(face.y) + EYES_BELOW_BOX_TOP * f64::from(face.height);
+        if hair_top >= eyes {
+            return self;
+        }
+        let chin = eyes + CHIN_PER_EYES_TO_HAIR * (eyes - hair_top);
+        Head {
+            crown: hair_top + HAIR_ALLOWANCE * (chin - hair_top),
+            chin,
+            ..self
+        }
+    }
+
     /// Chin-to-crown length, pixels.
     pub fn height(&self) -> f64 {
         self.chin - self.crown
@@ -52,6 +72,101 @@ impl Head {
             (self.crown + self.chin) / 2.0,
         )
     }
+}
+
+/// Height of the eyes in the detector box, box heights below its top: 0.34 on the astronaut
+/// of scikit-image (pupils at row 101, box top 68, height 98), 0.37 on the simulated
+/// portraits.
+pub const EYES_BELOW_BOX_TOP: f64 = 0.355;
+
+/// Eyes to chin over eyes to the top of the hair: 0.89 on the astronaut (77 / 86, a
+/// voluminous bob), 0.92 on the simulated portraits; adults' eyes lie about halfway between
+/// the skull's top and the chin.
+pub const CHIN_PER_EYES_TO_HAIR: f64 = 0.9;
+
+/// The hair above the skull, as a fraction of hair top to chin: 0.055 on the astronaut of
+/// scikit-image (hair top row 15, skull about row 24, chin row 178), 0.04 to 0.08 on the
+/// simulated portraits (short hair, hijab).
+pub const HAIR_ALLOWANCE: f64 = 0.05;
+
+/// The top of the head (hair, hijab) in the image, pixels: going up from the detector box's
+/// top, the last row in which at least a quarter of the pixels across the middle half of the
+/// box differ from the backdrop by more than `max(30, 4 × its std)` in some channel; the
+/// search stops after a gap of 5 % of the box height. The backdrop is sampled in the frame's
+/// top corners (outer fifth of the width, top tenth of the height). `None` when those are
+/// not plain (std above [`super::limits::MAX_BACKGROUND_STD`]); 0 when the head reaches the
+/// frame's top (the crown is cut off).
+pub fn hair_top(img: &RgbImage, face: &FaceBox) -> Option<f64> {
+    let (iw, ih) = img.dimensions();
+    let (fw, fh) = (f64::from(iw), f64::from(ih));
+    let mut n = 0f64;
+    let mut sum = [0f64; 3];
+    let mut sq = [0f64; 3];
+    for r in [
+        Rect::clipped(0.0, 0.0, 0.2 * fw, 0.1 * fh, iw, ih),
+        Rect::clipped(0.8 * fw, 0.0, fw, 0.1 * fh, iw, ih),
+    ] {
+        r.sample(img, 2_000, |_, _, p| {
+            n += 1.0;
+            for c in 0..3 {
+                let v = f64::from(p[c]);
+                sum[c] += v;
+                sq[c] += v * v;
+            }
+        });
+    }
+    if n == 0.0 {
+        return None;
+    }
+    let mean = sum.map(|s| s / n);
+    let std = ((0..3)
+        .map(|c| (sq[c] / n - mean[c] * mean[c]).max(0.0))
+        .sum::<f64>()
+        / 3.0)
+        .sqrt();
+    if std > super::limits::MAX_BACKGROUND_STD {
+        return None;
+    }
+    let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+    let (bx, bw, bh) = (
+        f64::from(face.x),
+        f64::from(face.width),
+        f64::from(face.height),
+    );
+    let x0 = (bx + 0.25 * bw).clamp(0.0, w - 1.0) as u32;
+    let x1 = (bx + 0.75 * bw).clamp(0.0, w - 1.0) as u32;
+    let y_start = f64::from(face.y).clamp(0.0, h - 1.0) as u32;
+    if x1 <= x0 || bh < 1.0 {
+        return None;
+    }
+    let xstep = ((x1 - x0) / 48).max(1);
+    let ystep = ((bh / 120.0) as u32).max(1);
+    let gap = ((0.05 * bh) as u32).max(1);
+    let thr = (4.0 * std).max(30.0);
+    let mut top = None;
+    let mut y = y_start;
+    loop {
+        let (mut n, mut differ) = (0u32, 0u32);
+        let mut x = x0;
+        while x <= x1 {
+            let p = img.get_pixel(x, y).0;
+            n += 1;
+            if (0..3).any(|c| (f64::from(p[c]) - mean[c]).abs() > thr) {
+                differ += 1;
+            }
+            x += xstep;
+        }
+        if differ * 4 >= n {
+            top = Some(y);
+        } else if top.map_or(y_start - y, |t| t - y) > gap {
+            break;
+        }
+        if y < ystep {
+            break;
+        }
+        y -= ystep;
+    }
+    top.map(f64::from)
 }
 
 /// A rectangle of pixels, half-open, already clipped to the image.
@@ -211,12 +326,11 @@ impl BackgroundStats {
 /// down to the chin, keeping a margin of a third of the detector box's width from the head)
 /// and above it (down to a sixth of a box height above the crown). Without a face: the
 /// top-left and top-right corners (outer fifth of the width, top 40 % of the height).
-pub(crate) fn background_rects(img: &RgbImage, face: Option<&FaceBox>) -> Vec<Rect> {
+pub(crate) fn background_rects(img: &RgbImage, face: Option<(&FaceBox, Head)>) -> Vec<Rect> {
     let (w, h) = img.dimensions();
     let (fw, fh) = (f64::from(w), f64::from(h));
     match face {
-        Some(f) => {
-            let head = Head::of(f);
+        Some((f, head)) => {
             let margin = f64::from(f.width) / 3.0;
             let top_gap = f64::from(f.height) / 6.0;
             vec![
@@ -242,6 +356,11 @@ pub(crate) fn background_rects(img: &RgbImage, face: Option<&FaceBox>) -> Vec<Re
 /// Statistics of the background band (see [`background_rects`]); `pixels` is 0 when the
 /// head leaves no background in the frame.
 pub fn background(img: &RgbImage, face: Option<&FaceBox>) -> BackgroundStats {
+    background_around(img, face.map(|f| (f, Head::of(f))))
+}
+
+/// As [`background`], around a head measured otherwise than by [`Head::of`].
+pub fn background_around(img: &RgbImage, face: Option<(&FaceBox, Head)>) -> BackgroundStats {
     let mut n = 0u64;
     let mut sum = [0f64; 3];
     let mut sq = [0f64; 3];
@@ -325,6 +444,11 @@ pub struct Exposure {
     pub bright_fraction: f64,
     /// 98th minus 2nd percentile of luma, 0-255.
     pub dynamic_range: f64,
+    /// 99th minus 1st percentile of luma over the 99th, 0-1: how far below the brightest skin the
+    /// darkest features (pupils, brows, nostrils) lie. Independent of skin tone and exposure
+    /// under even light; a veil of stray light (flare, a dirty lens) lifts the dark end and
+    /// lowers it.
+    pub contrast_ratio: f64,
 }
 
 /// Exposure of the inner face, or of the whole frame when `face` is `None`.
@@ -356,11 +480,13 @@ pub fn exposure(img: &RgbImage, face: Option<&FaceBox>) -> Exposure {
         }
         255.0
     };
+    let (lo, hi) = (pct(0.01), pct(0.99));
     Exposure {
         mean: sum as f64 / nf,
         dark_fraction: dark as f64 / nf,
         bright_fraction: bright as f64 / nf,
         dynamic_range: pct(0.98) - pct(0.02),
+        contrast_ratio: if hi > 0.0 { (hi - lo) / hi } else { 0.0 },
     }
 }
 
