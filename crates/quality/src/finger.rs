@@ -599,25 +599,25 @@ fn block(raw: &[u8], w: usize, bx: usize, by: usize, t: &Cell, dft: &Dft) -> Blo
     let (sn, cs) = (sn as f32, cs as f32);
     let half = b as f32 / 2.0 - 0.5;
 
-    let bin_of = |xx: usize, yy: usize| -> Option<usize> {
-        let tt = (xx as f32 - half) * cs + (yy as f32 - half) * sn + 16.0;
-        if (0.0..32.0).contains(&tt) {
-            Some(tt as usize)
-        } else {
-            None
-        }
-    };
-    let mut sum = [0f64; 32];
+    // The profile bin of every pixel of the block (NO_BIN outside the central 32 pixels).
+    const NO_BIN: u8 = u8::MAX;
+    let mut bins = [NO_BIN; 32 * 32];
+    let mut sum = [0u32; 32];
     let mut cnt = [0u32; 32];
     for yy in 0..b {
         let row = &raw[(y0 + yy) * w + x0..(y0 + yy) * w + x0 + b];
+        let t0 = -half * cs + (yy as f32 - half) * sn + 16.0;
         for (xx, &v) in row.iter().enumerate() {
-            if let Some(k) = bin_of(xx, yy) {
-                sum[k] += f64::from(v);
+            let tt = t0 + xx as f32 * cs;
+            if (0.0..32.0).contains(&tt) {
+                let k = tt as usize;
+                bins[yy * b + xx] = k as u8;
+                sum[k] += u32::from(v);
                 cnt[k] += 1;
             }
         }
     }
+    let sum = sum.map(f64::from);
     let total: f64 = sum.iter().sum();
     let n: u32 = cnt.iter().sum();
     let dt = total / f64::from(n.max(1));
@@ -667,10 +667,10 @@ fn block(raw: &[u8], w: usize, bx: usize, by: usize, t: &Cell, dft: &Dft) -> Blo
     let (mut ridge_n, mut ridge_miss, mut valley_n, mut valley_miss) = (0u32, 0u32, 0u32, 0u32);
     for yy in 0..b {
         let row = &raw[(y0 + yy) * w + x0..(y0 + yy) * w + x0 + b];
-        for (xx, &v) in row.iter().enumerate() {
-            if let Some(k) = bin_of(xx, yy) {
+        for (&v, &k) in row.iter().zip(&bins[yy * b..(yy + 1) * b]) {
+            if k != NO_BIN {
                 let dark = f64::from(v) < m;
-                if ridge_bin[k] {
+                if ridge_bin[usize::from(k)] {
                     ridge_n += 1;
                     ridge_miss += u32::from(!dark);
                 } else {
@@ -784,6 +784,8 @@ fn minutiae(
     let c = limits::CELL;
     // 1. Smoothing along the ridges (7 taps, 1.5 px apart) in foreground cells.
     let mut enh = smooth.to_vec();
+    // Pixels this far from every edge have all taps inside the image.
+    let m = 5usize;
     for cy in 0..grid.ch {
         for cx in 0..grid.cw {
             let ci = cy * grid.cw + cx;
@@ -792,14 +794,23 @@ fn minutiae(
             }
             let a = windows[ci].normal_angle() + std::f64::consts::FRAC_PI_2;
             let (s, co) = a.sin_cos();
-            let offs: Vec<(isize, isize)> = (-3..=3)
-                .map(|k: i32| {
-                    let d = f64::from(k) * 1.5;
-                    ((d * co).round() as isize, (d * s).round() as isize)
-                })
-                .collect();
+            let mut offs = [(0isize, 0isize); 7];
+            for (k, o) in (-3..=3).zip(offs.iter_mut()) {
+                let d = f64::from(k) * 1.5;
+                *o = ((d * co).round() as isize, (d * s).round() as isize);
+            }
+            let flat = offs.map(|(dx, dy)| dy * w as isize + dx);
             for y in cy * c..((cy + 1) * c).min(h) {
                 for x in cx * c..((cx + 1) * c).min(w) {
+                    let i = y * w + x;
+                    if x >= m && y >= m && x + m < w && y + m < h {
+                        let acc: f32 = flat
+                            .iter()
+                            .map(|&o| smooth[(i as isize + o) as usize])
+                            .sum();
+                        enh[i] = acc / 7.0;
+                        continue;
+                    }
                     let (mut acc, mut k) = (0f32, 0f32);
                     for &(dx, dy) in &offs {
                         let (sx, sy) = (x as isize + dx, y as isize + dy);
@@ -808,20 +819,22 @@ fn minutiae(
                             k += 1.0;
                         }
                     }
-                    enh[y * w + x] = acc / k;
+                    enh[i] = acc / k;
                 }
             }
         }
     }
-    // 2. Binarise against the mean of a 17 x 17 box (integral image), in a map with a
-    //    one-pixel empty border.
+    // 2. Binarise against the mean of a 17 x 17 box, in a map with a one-pixel empty border.
+    //    The box sums come from an integral image of the grey levels in sixteenths, kept in
+    //    wrapping 32-bit arithmetic: a box sum (at most 17 x 17 x 4080) is exact even where
+    //    the running total overflows.
     let (pw, ph) = (w + 2, h + 2);
-    let mut integral = vec![0f64; (w + 1) * (h + 1)];
+    let mut integral = vec![0u32; (w + 1) * (h + 1)];
     for y in 0..h {
-        let mut row = 0f64;
+        let mut row = 0u32;
         for x in 0..w {
-            row += f64::from(enh[y * w + x]);
-            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+            row = row.wrapping_add((enh[y * w + x] * 16.0) as u32);
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1].wrapping_add(row);
         }
     }
     let r = 8usize;
@@ -829,17 +842,19 @@ fn minutiae(
     let mut alive: Vec<usize> = Vec::new();
     for y in 0..h {
         let (ya, yb) = (y.saturating_sub(r), (y + r + 1).min(h));
+        let fg_row = &fg[(y / c) * grid.cw..(y / c + 1) * grid.cw];
         for x in 0..w {
-            if !fg[(y / c) * grid.cw + x / c] {
+            if !fg_row[x / c] {
                 continue;
             }
             let (xa, xb) = (x.saturating_sub(r), (x + r + 1).min(w));
             let s = integral[yb * (w + 1) + xb]
-                - integral[ya * (w + 1) + xb]
-                - integral[yb * (w + 1) + xa]
-                + integral[ya * (w + 1) + xa];
-            let local = s / ((yb - ya) * (xb - xa)) as f64;
-            if f64::from(enh[y * w + x]) < local {
+                .wrapping_sub(integral[ya * (w + 1) + xb])
+                .wrapping_sub(integral[yb * (w + 1) + xa])
+                .wrapping_add(integral[ya * (w + 1) + xa]);
+            let area = ((yb - ya) * (xb - xa)) as u32;
+            // enh < local mean, in sixteenths: 16·enh·area < s.
+            if ((enh[y * w + x] * 16.0) as u32) * area < s {
                 let i = (y + 1) * pw + x + 1;
                 map[i] = 1;
                 alive.push(i);
