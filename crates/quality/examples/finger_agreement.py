@@ -2,7 +2,8 @@
 """Agreement of Rekam's fingerprint score with NIST NFIQ 2 (docs/quality/finger.md, section 6).
 
     python3 finger_agreement.py DIR          # Spearman's rho: training, held-out, all; by source
-    python3 finger_agreement.py DIR --fit    # refit the score model's weights (needs numpy, scipy)
+
+(The score model is fitted by finger_fit.py on the same files.)
 
 DIR holds manifest.csv (from `finger_agreement generate`), nfiq2.csv (nfiq2.py's CSV; --features
 output works too) and rekam.csv (from `finger_agreement score`). Plain Python for the figure:
@@ -47,25 +48,6 @@ def spearman(a, b):
     return pearson(ranks(a), ranks(b))
 
 
-# The score model's terms, mirrored from `model::terms` in crates/quality/src/finger.rs:
-# (measure, value at 0, value at 1); a measure named with a leading "-" counts against.
-TERMS = [
-    ("foreground_area_mm2", 0.0, 250.0),
-    ("orientation_certainty", 0.2, 0.8),
-    ("local_clarity", 0.5, 0.95),
-    ("frequency_domain", 0.2, 0.7),
-    ("-ridge_valley_uniformity", -1.0, 0.0),
-    ("-orientation_flow", -0.3, 0.0),
-    ("minutiae_count", 0.0, 60.0),
-]
-
-
-def term(row, name, lo, hi):
-    sign = -1.0 if name.startswith("-") else 1.0
-    v = sign * float(row[name.lstrip("-")])
-    return min(max((v - lo) / (hi - lo), 0.0), 1.0)
-
-
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -77,9 +59,6 @@ def main():
     for name, m in manifest.items():
         if name in nfiq and name in rekam and nfiq[name]["score"] != "":
             rows.append((m, float(nfiq[name]["score"]), rekam[name]))
-    if "--fit" in sys.argv:
-        fit(rows)
-        return
     print("set,n,spearman_rho")
     for split in ("train", "test", None):
         sel = [r for r in rows if split is None or r[0]["split"] == split]
@@ -95,25 +74,6 @@ def main():
     for k in sorted(by):
         v = by[k]
         print(f"{k},{len(v)},{sum(a for a, _ in v) / len(v):.1f},{sum(b for _, b in v) / len(v):.1f}")
-
-
-def fit(rows):
-    import numpy as np
-    from scipy.optimize import nnls
-
-    train = [r for r in rows if r[0]["split"] == "train"]
-    # Images the model scores at all (not uniform or empty: those are 0 by rule).
-    train = [r for r in train if int(r[2]["score"]) > 0 or float(r[2]["foreground_blocks"]) > 0]
-    x = np.array([[term(r[2], *t) for t in TERMS] for r in train])
-    y = np.array([r[1] for r in train])
-    # score = bias + sum w_i x_i, w_i >= 0: the bias is free (split into two columns).
-    a = np.hstack([x, np.ones((len(x), 1)), -np.ones((len(x), 1))])
-    w, _ = nnls(a, y)
-    bias = w[-2] - w[-1]
-    print("BIAS", round(bias, 2))
-    print("WEIGHTS", [round(v, 2) for v in w[: len(TERMS)]])
-    pred = np.clip(x @ w[: len(TERMS)] + bias, 0, 100)
-    print("train rho (fitted rows)", round(spearman(list(pred), list(y)), 3), "n", len(y))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,14 @@
 //! export CARGO_TARGET_DIR=...   # as usual
 //! # 1. Write the seeded image set (simulator prints and degraded variants) and its manifest.
 //! cargo run --release -p rekam-quality --example finger_agreement -- generate /tmp/qfinger
-//! # 2. Score it with NIST NFIQ 2 (slow; once) and with Rekam.
-//! nfiq2.py /tmp/qfinger/*.png > /tmp/qfinger/nfiq2.csv
+//! # 2. Score it with NIST NFIQ 2 (slow; once: about 1707 x 110 ms) and with Rekam.
+//! nfiq2.py --features /tmp/qfinger/m*.png > /tmp/qfinger/nfiq2.csv
 //! cargo run --release -p rekam-quality --example finger_agreement -- score /tmp/qfinger > /tmp/qfinger/rekam.csv
 //! # 3. Spearman's rho, training and held-out (docs/quality/finger.md, section 6).
 //! python3 crates/quality/examples/finger_agreement.py /tmp/qfinger
+//! # 4. Only when the measures change: refit the score model on the training fingers and
+//! #    paste the printed constants into `model` in crates/quality/src/finger.rs.
+//! python3 crates/quality/examples/finger_fit.py /tmp/qfinger
 //! ```
 //!
 //! `score` writes CSV `path,score` followed by every measure, one row per image of the manifest,
@@ -21,8 +24,9 @@ use std::path::{Path, PathBuf};
 use firmware_sim::synth::finger::{impression, Condition, MasterPrint};
 use image::{GrayImage, Luma};
 
-/// Number of fingers (masters) in the set; masters with `index % 5 < 3` are the training set.
-const MASTERS: u64 = 90;
+/// Number of fingers (masters) in the set; masters with `index % 5 < 3` are the training set
+/// (the first 90 alone were the set of the first model; more fingers, same seeds, were added).
+const MASTERS: u64 = 240;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -75,7 +75,45 @@ fn a_sinusoid_of_known_period_and_orientation_is_measured() {
             m(&r, "minutiae_count")
         );
         assert!(r.has_feedback(code::TOO_FEW_MINUTIAE));
+        // Every block is certain and of high contrast, most are of high clarity (a sinusoid's
+        // local clarity is about 0.9); none is faint; all alike.
+        let fg = m(&r, "foreground_area_mm2");
+        for (name, share) in [
+            ("certain_area_mm2", 0.8),
+            ("clarity_area_mm2", 0.5),
+            ("strong_area_mm2", 0.8),
+            ("high_contrast_area_mm2", 0.8),
+        ] {
+            let v = m(&r, name);
+            assert!(v > share * fg && v <= fg + 1e-9, "{name} {v} of {fg}");
+        }
+        assert_eq!(m(&r, "faint_area_mm2"), 0.0);
+        assert!(m(&r, "local_clarity_spread") < 0.05);
+        assert!(m(&r, "frequency_domain_spread") < 0.05);
     }
+}
+
+#[test]
+fn faint_ridges_are_faint_area_and_score_lower() {
+    let strong = assess(&ridges(400, 500, 10.0, 45.0, |_, _| true), 500).unwrap();
+    // The same ridges at 4 grey levels of amplitude around a light grey.
+    let faint = GrayImage::from_fn(400, 500, |x, y| {
+        let t = (f64::from(y) - f64::from(x)) / std::f64::consts::SQRT_2;
+        let v = 200.0 + 4.0 * (std::f64::consts::TAU * t / 10.0).cos();
+        Luma([v.round() as u8])
+    });
+    let r = assess(&faint, 500).unwrap();
+    if m(&r, "foreground_blocks") > 0.0 {
+        let fg = m(&r, "foreground_area_mm2");
+        assert!(
+            m(&r, "faint_area_mm2") > 0.8 * fg,
+            "{}",
+            m(&r, "faint_area_mm2")
+        );
+        assert_eq!(m(&r, "strong_area_mm2"), 0.0);
+    }
+    assert!(r.has_feedback(code::LOW_CONTRAST) || r.has_feedback(code::EMPTY));
+    assert!(r.score < strong.score, "{} vs {}", r.score, strong.score);
 }
 
 #[test]
