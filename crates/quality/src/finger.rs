@@ -602,24 +602,29 @@ fn mean(it: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// A 3 x 3 binomial smoothing (1 2 1 / 2 4 2 / 1 2 1, over 16), edges repeated.
-fn binomial3(raw: &[u8], w: usize, h: usize) -> Vec<f32> {
-    let mut tmp = vec![0f32; w * h];
-    for y in 0..h {
+/// A 3 x 3 binomial smoothing (1 2 1 / 2 4 2 / 1 2 1), edges repeated, in sixteenths of a
+/// grey level (0 to 4080: exact).
+fn binomial3(raw: &[u8], w: usize, h: usize) -> Vec<u16> {
+    // Horizontal 1 2 1 sums of one row (0 to 1020).
+    let horizontal = |y: usize, out: &mut [u16]| {
         let row = &raw[y * w..(y + 1) * w];
-        let out = &mut tmp[y * w..(y + 1) * w];
-        for x in 0..w {
+        for (x, o) in out.iter_mut().enumerate() {
             let l = row[x.saturating_sub(1)];
             let r = row[(x + 1).min(w - 1)];
-            out[x] = f32::from(l) + 2.0 * f32::from(row[x]) + f32::from(r);
+            *o = u16::from(l) + 2 * u16::from(row[x]) + u16::from(r);
         }
-    }
-    let mut out = vec![0f32; w * h];
+    };
+    let mut out = vec![0u16; w * h];
+    let (mut up, mut mid, mut dn) = (vec![0u16; w], vec![0u16; w], vec![0u16; w]);
+    horizontal(0, &mut mid);
+    up.copy_from_slice(&mid);
     for y in 0..h {
-        let (u, d) = (y.saturating_sub(1), (y + 1).min(h - 1));
-        for x in 0..w {
-            out[y * w + x] = (tmp[u * w + x] + 2.0 * tmp[y * w + x] + tmp[d * w + x]) / 16.0;
+        horizontal((y + 1).min(h - 1), &mut dn);
+        for (x, o) in out[y * w..(y + 1) * w].iter_mut().enumerate() {
+            *o = up[x] + 2 * mid[x] + dn[x];
         }
+        std::mem::swap(&mut up, &mut mid);
+        std::mem::swap(&mut mid, &mut dn);
     }
     out
 }
@@ -645,7 +650,9 @@ impl Grid {
     }
 
     /// Grey sums from the raw image, gradient tensor sums (Sobel on the smoothed image).
-    fn cell_sums(&self, raw: &[u8], smooth: &[f32]) -> Vec<Cell> {
+    /// The gradients are in sixteenths of a grey level per pixel; only ratios of their sums
+    /// are used.
+    fn cell_sums(&self, raw: &[u8], smooth: &[u16]) -> Vec<Cell> {
         let (w, h, c) = (self.w, self.h, limits::CELL);
         let mut cells = vec![Cell::default(); self.cw * self.ch];
         for y in 0..h {
@@ -677,10 +684,12 @@ impl Grid {
                 let x1 = ((cx + 1) * c).min(w - 1);
                 let (mut xx, mut yy, mut xy) = (0f32, 0f32, 0f32);
                 for x in x0..x1 {
-                    let gx = (up[x + 1] + 2.0 * mid[x + 1] + dn[x + 1])
-                        - (up[x - 1] + 2.0 * mid[x - 1] + dn[x - 1]);
-                    let gy = (dn[x - 1] + 2.0 * dn[x] + dn[x + 1])
-                        - (up[x - 1] + 2.0 * up[x] + up[x + 1]);
+                    let v = |r: &[u16], i: usize| i32::from(r[i]);
+                    let gx = (v(up, x + 1) + 2 * v(mid, x + 1) + v(dn, x + 1))
+                        - (v(up, x - 1) + 2 * v(mid, x - 1) + v(dn, x - 1));
+                    let gy = (v(dn, x - 1) + 2 * v(dn, x) + v(dn, x + 1))
+                        - (v(up, x - 1) + 2 * v(up, x) + v(up, x + 1));
+                    let (gx, gy) = (gx as f32, gy as f32);
                     xx += gx * gx;
                     yy += gy * gy;
                     xy += gx * gy;
@@ -968,7 +977,7 @@ fn orientation_flow(blocks: &[Option<Block>], bw: usize, bh: usize) -> f64 {
 /// foreground (away from its border); pairs closer than
 /// [`limits::MINUTIA_PAIR_PX`] are dropped as artefacts (broken ridges, spurs, bridges).
 fn minutiae(
-    smooth: &[f32],
+    smooth: &[u16],
     w: usize,
     h: usize,
     grid: &Grid,
@@ -977,7 +986,8 @@ fn minutiae(
     clear: &[bool],
 ) -> Vec<(f32, f32)> {
     let c = limits::CELL;
-    // 1. Smoothing along the ridges (7 taps, 1.5 px apart) in foreground cells.
+    // 1. Smoothing along the ridges (7 taps, 1.5 px apart) in foreground cells, in
+    //    sixteenths of a grey level.
     let mut enh = smooth.to_vec();
     // Pixels this far from every edge have all taps inside the image.
     let m = 5usize;
@@ -999,28 +1009,28 @@ fn minutiae(
                 for x in cx * c..((cx + 1) * c).min(w) {
                     let i = y * w + x;
                     if x >= m && y >= m && x + m < w && y + m < h {
-                        let acc: f32 = flat
+                        let acc: u32 = flat
                             .iter()
-                            .map(|&o| smooth[(i as isize + o) as usize])
+                            .map(|&o| u32::from(smooth[(i as isize + o) as usize]))
                             .sum();
-                        enh[i] = acc / 7.0;
+                        enh[i] = (acc / 7) as u16;
                         continue;
                     }
-                    let (mut acc, mut k) = (0f32, 0f32);
+                    let (mut acc, mut k) = (0u32, 0u32);
                     for &(dx, dy) in &offs {
                         let (sx, sy) = (x as isize + dx, y as isize + dy);
                         if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
-                            acc += smooth[sy as usize * w + sx as usize];
-                            k += 1.0;
+                            acc += u32::from(smooth[sy as usize * w + sx as usize]);
+                            k += 1;
                         }
                     }
-                    enh[i] = acc / k;
+                    enh[i] = (acc / k.max(1)) as u16;
                 }
             }
         }
     }
     // 2. Binarise against the mean of a 17 x 17 box, in a map with a one-pixel empty border.
-    //    The box sums come from an integral image of the grey levels in sixteenths, kept in
+    //    The box sums come from an integral image (of sixteenths of grey levels) kept in
     //    wrapping 32-bit arithmetic: a box sum (at most 17 x 17 x 4080) is exact even where
     //    the running total overflows.
     let (pw, ph) = (w + 2, h + 2);
@@ -1028,13 +1038,13 @@ fn minutiae(
     for y in 0..h {
         let mut row = 0u32;
         for x in 0..w {
-            row = row.wrapping_add((enh[y * w + x] * 16.0) as u32);
+            row = row.wrapping_add(u32::from(enh[y * w + x]));
             integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1].wrapping_add(row);
         }
     }
     let r = 8usize;
     let mut map = vec![0u8; pw * ph];
-    let mut alive: Vec<usize> = Vec::new();
+    let mut alive: Vec<usize> = Vec::with_capacity(w * h / 2);
     for y in 0..h {
         let (ya, yb) = (y.saturating_sub(r), (y + r + 1).min(h));
         let fg_row = &fg[(y / c) * grid.cw..(y / c + 1) * grid.cw];
@@ -1048,8 +1058,8 @@ fn minutiae(
                 .wrapping_sub(integral[yb * (w + 1) + xa])
                 .wrapping_add(integral[ya * (w + 1) + xa]);
             let area = ((yb - ya) * (xb - xa)) as u32;
-            // enh < local mean, in sixteenths: 16·enh·area < s.
-            if ((enh[y * w + x] * 16.0) as u32) * area < s {
+            // enh < local mean: enh·area < s.
+            if u32::from(enh[y * w + x]) * area < s {
                 let i = (y + 1) * pw + x + 1;
                 map[i] = 1;
                 alive.push(i);
