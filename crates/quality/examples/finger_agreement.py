@@ -60,7 +60,8 @@ def main():
         if name in nfiq and name in rekam and nfiq[name]["score"] != "":
             rows.append((m, float(nfiq[name]["score"]), rekam[name]))
     print("set,n,spearman_rho")
-    for split in ("train", "test", None):
+    present = sorted({r[0]["split"] for r in rows}, key=lambda s: ("train", "test").index(s) if s in ("train", "test") else 2)
+    for split in present + ([None] if len(present) > 1 else []):
         sel = [r for r in rows if split is None or r[0]["split"] == split]
         rho = spearman([r[1] for r in sel], [float(r[2]["score"]) for r in sel])
         print(f"{split or 'all'},{len(sel)},{rho:.3f}")

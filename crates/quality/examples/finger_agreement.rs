@@ -9,6 +9,9 @@
 //! cargo run --release -p rekam-quality --example finger_agreement -- score /tmp/qfinger > /tmp/qfinger/rekam.csv
 //! # 3. Spearman's rho, training and held-out (docs/quality/finger.md, section 6).
 //! python3 crates/quality/examples/finger_agreement.py /tmp/qfinger
+//! # The serial module's 4-bit images of people outside the set, a further check:
+//! cargo run --release -p rekam-quality --example finger_agreement -- generate-module /tmp/qmodule
+//! # then steps 2 and 3 on /tmp/qmodule (nfiq2.py on /tmp/qmodule/r*.png).
 //! # 4. Only when the measures change: refit the score model on the training fingers and
 //! #    paste the printed constants into `model` in crates/quality/src/finger.rs.
 //! python3 crates/quality/examples/finger_fit.py /tmp/qfinger
@@ -32,9 +35,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [cmd, dir] if cmd == "generate" => generate(Path::new(dir)),
+        [cmd, dir] if cmd == "generate-module" => generate_module(Path::new(dir)),
         [cmd, dir] if cmd == "score" => score(Path::new(dir)),
         _ => {
-            eprintln!("usage: finger_agreement generate DIR | score DIR");
+            eprintln!("usage: finger_agreement generate DIR | generate-module DIR | score DIR");
             std::process::exit(2);
         }
     }
@@ -239,6 +243,38 @@ fn generate(dir: &Path) {
             let name = format!("m{m:03}_{i}.png");
             img.save(dir.join(&name)).expect("write an image");
             let _ = writeln!(manifest, "{name},{},{m},{w}x{h},{source}", split(m));
+        }
+    }
+    std::fs::write(dir.join("manifest.csv"), manifest).expect("write the manifest");
+}
+
+/// A second, smaller set as the serial module delivers it: people 1-3 (none of them in the
+/// main set), every finger, three Good and three Smudged impressions each with the module
+/// simulator's seeds, at 256 x 288 and quantised to the module's 4 bits a pixel. Every image is
+/// in the split `module`: none is used in fitting.
+fn generate_module(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("create the output folder");
+    let mut manifest = String::from("path,split,master,size,source\n");
+    for person in 1u64..=3 {
+        for finger in 1u8..=10 {
+            let master = MasterPrint::new(person, finger);
+            for c in [Condition::Good, Condition::Smudged] {
+                for k in 0..3u64 {
+                    // firmware_sim::fingerprint's seed for the k-th impression of a run.
+                    let seed = person
+                        .wrapping_mul(31)
+                        .wrapping_add(u64::from(finger))
+                        .wrapping_mul(1_000_003)
+                        .wrapping_add(k);
+                    let mut img = impression(&master, seed, c, 256, 288);
+                    for p in img.pixels_mut() {
+                        p.0[0] = (p.0[0] >> 4) * 17;
+                    }
+                    let name = format!("r{person}_{finger:02}_{}_{k}.png", c.name());
+                    img.save(dir.join(&name)).expect("write an image");
+                    let _ = writeln!(manifest, "{name},module,{person},256x288,{}", c.name());
+                }
+            }
         }
     }
     std::fs::write(dir.join("manifest.csv"), manifest).expect("write the manifest");
