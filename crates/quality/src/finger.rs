@@ -4,10 +4,12 @@
 //! [`assess`] segments the print (foreground by local contrast and ridge coherence), measures
 //! the local features NFIQ 2 is built on over 32 x 32 blocks of the foreground (orientation
 //! certainty, local clarity, frequency-domain analysis, ridge-valley uniformity, orientation
-//! flow), the grey level and the foreground area, and counts minutiae on a thinned ridge map.
-//! The score is a fixed monotone combination of those measures, fitted once to NIST's NFIQ 2
-//! on simulated and degraded prints. Every measure, threshold and the model are in
-//! `docs/quality/finger.md`.
+//! flow), their spread and the areas of blocks in their top or bottom bands (as NFIQ 2's
+//! feature histograms do), the grey level and the foreground area, and counts minutiae on a
+//! thinned ridge map. The score is a fixed combination of those measures, fitted once to
+//! NIST's NFIQ 2 on simulated and degraded prints: the chance that NFIQ 2 can assess the image
+//! (a logistic term) times the score it would give (a linear term). Every measure, threshold
+//! and the model are in `docs/quality/finger.md`.
 //!
 //! ```
 //! use rekam_quality::finger::{assess, code};
@@ -58,6 +60,17 @@ pub mod limits {
     /// A block whose ridge amplitude (grey levels) reaches this is clear: its area counts
     /// in `clear_area_mm2` and its minutiae are counted.
     pub const CLEAR_AMPLITUDE: f64 = 10.0;
+    /// A block whose orientation certainty reaches this counts in `certain_area_mm2`.
+    pub const CERTAIN_OCL: f64 = 0.9;
+    /// A block whose local clarity reaches this counts in `clarity_area_mm2`.
+    pub const CLEAR_LCS: f64 = 0.9;
+    /// A block whose ridge amplitude (grey levels) is below this counts in `faint_area_mm2`.
+    pub const FAINT_AMPLITUDE: f64 = 6.0;
+    /// A block whose ridge amplitude (grey levels) reaches this counts in `strong_area_mm2`.
+    pub const STRONG_AMPLITUDE: f64 = 24.0;
+    /// A block whose ridge amplitude (grey levels) reaches this counts in
+    /// `high_contrast_area_mm2`.
+    pub const HIGH_CONTRAST_AMPLITUDE: f64 = 54.0;
 }
 
 /// The stable feedback codes.
@@ -150,6 +163,13 @@ struct Analysis {
     clear_area_mm2: f64,
     minutiae_count: usize,
     minutiae_count_central: usize,
+    certain_area_mm2: f64,
+    clarity_area_mm2: f64,
+    faint_area_mm2: f64,
+    strong_area_mm2: f64,
+    high_contrast_area_mm2: f64,
+    local_clarity_spread: f64,
+    frequency_domain_spread: f64,
 }
 
 /// Sums over one cell.
@@ -275,6 +295,19 @@ impl Analysis {
             a.ridge_period_px = mean(fg_blocks.iter().filter_map(|b| b.period));
             a.ridge_amplitude = fg_blocks.iter().map(|b| b.amplitude).sum::<f64>() / k;
             a.orientation_flow = orientation_flow(&blocks, bw, bh);
+            a.local_clarity_spread = spread(fg_blocks.iter().map(|b| b.lcs), a.local_clarity);
+            a.frequency_domain_spread = spread(fg_blocks.iter().map(|b| b.fda), a.frequency_domain);
+            // Areas of the blocks in the top or bottom band of a feature (in the manner of
+            // NFIQ 2's feature histograms, whose bins count blocks).
+            let block_mm2 = (limits::BLOCK * limits::BLOCK) as f64 / (px_per_mm * px_per_mm);
+            let area = |f: &dyn Fn(&Block) -> bool| {
+                fg_blocks.iter().filter(|b| f(b)).count() as f64 * block_mm2
+            };
+            a.certain_area_mm2 = area(&|b| b.ocl >= limits::CERTAIN_OCL);
+            a.clarity_area_mm2 = area(&|b| b.lcs >= limits::CLEAR_LCS);
+            a.faint_area_mm2 = area(&|b| b.amplitude < limits::FAINT_AMPLITUDE);
+            a.strong_area_mm2 = area(&|b| b.amplitude >= limits::STRONG_AMPLITUDE);
+            a.high_contrast_area_mm2 = area(&|b| b.amplitude >= limits::HIGH_CONTRAST_AMPLITUDE);
             // Mean ridge orientation (doubled angles), degrees from the x axis in 0..180.
             let (c2, s2) = fg_blocks.iter().fold((0.0, 0.0), |(c, s), b| {
                 (c + (2.0 * b.normal).cos(), s + (2.0 * b.normal).sin())
@@ -325,6 +358,13 @@ impl Analysis {
             m("clear_area_mm2", self.clear_area_mm2),
             m("minutiae_count", self.minutiae_count as f64),
             m("minutiae_count_central", self.minutiae_count_central as f64),
+            m("certain_area_mm2", self.certain_area_mm2),
+            m("clarity_area_mm2", self.clarity_area_mm2),
+            m("faint_area_mm2", self.faint_area_mm2),
+            m("strong_area_mm2", self.strong_area_mm2),
+            m("high_contrast_area_mm2", self.high_contrast_area_mm2),
+            m("local_clarity_spread", self.local_clarity_spread),
+            m("frequency_domain_spread", self.frequency_domain_spread),
         ]
     }
 
@@ -336,11 +376,10 @@ impl Analysis {
         self.grey_mean > limits::EMPTY_MEAN || self.foreground_blocks == 0
     }
 
-    /// The fitted model (docs/quality/finger.md, "Score"): two gates (ridge amplitude and
-    /// clear area) times the orientation certainty, each a clamped linear ramp from 0 to 1.
+    /// The fitted model (docs/quality/finger.md, "Score"): the chance that NFIQ 2 can assess
+    /// the image times the score NFIQ 2 would give it if it can.
     fn model(&self) -> f64 {
-        let [amp, area, ocl] = model::terms(self);
-        (model::SCALE * amp * area * ocl).clamp(0.0, 100.0)
+        (model::assessable(self) * model::level(self)).clamp(0.0, 100.0)
     }
 
     fn report(&self) -> QualityReport {
@@ -373,28 +412,184 @@ impl Analysis {
     }
 }
 
-/// The score model's constants, fitted once to NIST NFIQ 2 (see `docs/quality/finger.md`).
+/// The score model, fitted once to NIST NFIQ 2 by `examples/finger_fit.py` (see
+/// `docs/quality/finger.md`, "Score"). Each term clamps one measure to the range it had on the
+/// training images, takes it as is (`Lin`) or as ln(1 + value) (`Log`), and weighs it.
 mod model {
     use super::Analysis;
 
-    /// The terms, each a ramp (measure at 0, measure at 1): ridge amplitude 5 to 30 grey
-    /// levels, clear area 80 to 160 mm², orientation certainty 0.2 to 0.9.
-    pub(super) fn terms(a: &Analysis) -> [f64; 3] {
-        [
-            ramp(a.ridge_amplitude, 5.0, 30.0),
-            ramp(a.clear_area_mm2, 80.0, 160.0),
-            ramp(a.orientation_certainty, 0.2, 0.9),
-        ]
+    /// The measures the model reads.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) enum Input {
+        ForegroundAreaMm2,
+        ForegroundGreyMean,
+        ForegroundGreyStd,
+        OrientationCertainty,
+        LocalClaritySpread,
+        FrequencyDomainSpread,
+        RidgePeriodPx,
+        RidgeAmplitude,
+        ClearAreaMm2,
+        MinutiaeCountCentral,
+        CertainAreaMm2,
+        ClarityAreaMm2,
+        FaintAreaMm2,
+        StrongAreaMm2,
+        HighContrastAreaMm2,
     }
 
-    /// The score when every term is 1 (non-negative least squares on the training set).
-    pub(super) const SCALE: f64 = 57.88;
+    /// How a term takes its measure.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) enum Kind {
+        /// The value itself.
+        Lin,
+        /// ln(1 + value).
+        Log,
+    }
 
-    pub(super) fn ramp(v: f64, lo: f64, hi: f64) -> f64 {
-        if v.is_nan() {
-            return 0.0;
+    /// One term: `weight` x `kind`(measure clamped to `lo`..=`hi`).
+    #[derive(Debug, Clone, Copy)]
+    pub(super) struct Term {
+        input: Input,
+        kind: Kind,
+        lo: f64,
+        hi: f64,
+        weight: f64,
+    }
+
+    const fn term(input: Input, kind: Kind, lo: f64, hi: f64, weight: f64) -> Term {
+        Term {
+            input,
+            kind,
+            lo,
+            hi,
+            weight,
         }
-        ((v - lo) / (hi - lo)).clamp(0.0, 1.0)
+    }
+
+    // Fitted by crates/quality/examples/finger_fit.py on 988 training images with
+    // foreground, 761 of them scored above 0 by NFIQ 2.
+    /// Logit of the chance that NFIQ 2 can assess the image.
+    pub(super) const ASSESSABLE: [Term; 5] = [
+        term(Input::MinutiaeCountCentral, Kind::Log, 0.0, 57.0, 2.37723),
+        term(Input::ClearAreaMm2, Kind::Log, 0.0, 409.599, 0.73757),
+        term(Input::StrongAreaMm2, Kind::Log, 0.0, 369.961, 0.440633),
+        term(Input::RidgeAmplitude, Kind::Log, 3.51087, 55.9365, 0.405847),
+        term(Input::RidgePeriodPx, Kind::Lin, 8.7808, 14.3533, -0.635009),
+    ];
+    pub(super) const ASSESSABLE_BIAS: f64 = -3.23089;
+    /// NFIQ 2's score when it can assess the image.
+    pub(super) const LEVEL: [Term; 12] = [
+        term(
+            Input::ForegroundAreaMm2,
+            Kind::Log,
+            7.26708,
+            439.328,
+            10.0525,
+        ),
+        term(Input::MinutiaeCountCentral, Kind::Log, 0.0, 57.0, 4.26786),
+        term(Input::CertainAreaMm2, Kind::Log, 0.0, 306.539, 1.4019),
+        term(Input::ClarityAreaMm2, Kind::Log, 0.0, 95.1327, 2.2607),
+        term(Input::FaintAreaMm2, Kind::Log, 0.0, 118.916, -0.666408),
+        term(Input::StrongAreaMm2, Kind::Log, 0.0, 369.961, 0.639951),
+        term(Input::HighContrastAreaMm2, Kind::Log, 0.0, 171.767, 1.22735),
+        term(
+            Input::OrientationCertainty,
+            Kind::Lin,
+            0.529187,
+            0.938388,
+            11.5797,
+        ),
+        term(
+            Input::FrequencyDomainSpread,
+            Kind::Lin,
+            3.70878e-05,
+            0.161818,
+            -78.3425,
+        ),
+        term(
+            Input::LocalClaritySpread,
+            Kind::Lin,
+            0.0212779,
+            0.117635,
+            -138.329,
+        ),
+        term(
+            Input::ForegroundGreyMean,
+            Kind::Lin,
+            27.2521,
+            231.457,
+            0.0140105,
+        ),
+        term(
+            Input::ForegroundGreyStd,
+            Kind::Lin,
+            11.6853,
+            77.1454,
+            -0.225529,
+        ),
+    ];
+    pub(super) const LEVEL_BIAS: f64 = -12.5664;
+
+    /// NFIQ 2's score is at least about 20 whenever it can assess an image, and at most
+    /// about 90 (docs/quality/finger.md).
+    const LEVEL_RANGE: (f64, f64) = (20.0, 90.0);
+
+    fn value(a: &Analysis, input: Input) -> f64 {
+        match input {
+            Input::ForegroundAreaMm2 => a.foreground_area_mm2,
+            Input::ForegroundGreyMean => a.foreground_grey_mean,
+            Input::ForegroundGreyStd => a.foreground_grey_std,
+            Input::OrientationCertainty => a.orientation_certainty,
+            Input::LocalClaritySpread => a.local_clarity_spread,
+            Input::FrequencyDomainSpread => a.frequency_domain_spread,
+            Input::RidgePeriodPx => a.ridge_period_px,
+            Input::RidgeAmplitude => a.ridge_amplitude,
+            Input::ClearAreaMm2 => a.clear_area_mm2,
+            Input::MinutiaeCountCentral => a.minutiae_count_central as f64,
+            Input::CertainAreaMm2 => a.certain_area_mm2,
+            Input::ClarityAreaMm2 => a.clarity_area_mm2,
+            Input::FaintAreaMm2 => a.faint_area_mm2,
+            Input::StrongAreaMm2 => a.strong_area_mm2,
+            Input::HighContrastAreaMm2 => a.high_contrast_area_mm2,
+        }
+    }
+
+    fn sum(a: &Analysis, terms: &[Term], bias: f64) -> f64 {
+        terms.iter().fold(bias, |acc, t| {
+            let v = value(a, t.input);
+            // A NaN measure (none should occur) takes the low end.
+            let v = if v.is_nan() {
+                t.lo
+            } else {
+                v.clamp(t.lo, t.hi)
+            };
+            let x = match t.kind {
+                Kind::Lin => v,
+                Kind::Log => v.max(0.0).ln_1p(),
+            };
+            acc + t.weight * x
+        })
+    }
+
+    /// The chance (0 to 1) that NFIQ 2 can assess the image (finds minutiae).
+    pub(super) fn assessable(a: &Analysis) -> f64 {
+        1.0 / (1.0 + (-sum(a, &ASSESSABLE, ASSESSABLE_BIAS)).exp())
+    }
+
+    /// The score NFIQ 2 gives the image if it can assess it.
+    pub(super) fn level(a: &Analysis) -> f64 {
+        sum(a, &LEVEL, LEVEL_BIAS).clamp(LEVEL_RANGE.0, LEVEL_RANGE.1)
+    }
+}
+
+/// Standard deviation of the values around their mean `mu`.
+fn spread(it: impl Iterator<Item = f64>, mu: f64) -> f64 {
+    let (s, k) = it.fold((0.0, 0usize), |(s, k), v| (s + (v - mu) * (v - mu), k + 1));
+    if k == 0 {
+        0.0
+    } else {
+        (s / k as f64).sqrt()
     }
 }
 
@@ -407,24 +602,29 @@ fn mean(it: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// A 3 x 3 binomial smoothing (1 2 1 / 2 4 2 / 1 2 1, over 16), edges repeated.
-fn binomial3(raw: &[u8], w: usize, h: usize) -> Vec<f32> {
-    let mut tmp = vec![0f32; w * h];
-    for y in 0..h {
+/// A 3 x 3 binomial smoothing (1 2 1 / 2 4 2 / 1 2 1), edges repeated, in sixteenths of a
+/// grey level (0 to 4080: exact).
+fn binomial3(raw: &[u8], w: usize, h: usize) -> Vec<u16> {
+    // Horizontal 1 2 1 sums of one row (0 to 1020).
+    let horizontal = |y: usize, out: &mut [u16]| {
         let row = &raw[y * w..(y + 1) * w];
-        let out = &mut tmp[y * w..(y + 1) * w];
-        for x in 0..w {
+        for (x, o) in out.iter_mut().enumerate() {
             let l = row[x.saturating_sub(1)];
             let r = row[(x + 1).min(w - 1)];
-            out[x] = f32::from(l) + 2.0 * f32::from(row[x]) + f32::from(r);
+            *o = u16::from(l) + 2 * u16::from(row[x]) + u16::from(r);
         }
-    }
-    let mut out = vec![0f32; w * h];
+    };
+    let mut out = vec![0u16; w * h];
+    let (mut up, mut mid, mut dn) = (vec![0u16; w], vec![0u16; w], vec![0u16; w]);
+    horizontal(0, &mut mid);
+    up.copy_from_slice(&mid);
     for y in 0..h {
-        let (u, d) = (y.saturating_sub(1), (y + 1).min(h - 1));
-        for x in 0..w {
-            out[y * w + x] = (tmp[u * w + x] + 2.0 * tmp[y * w + x] + tmp[d * w + x]) / 16.0;
+        horizontal((y + 1).min(h - 1), &mut dn);
+        for (x, o) in out[y * w..(y + 1) * w].iter_mut().enumerate() {
+            *o = up[x] + 2 * mid[x] + dn[x];
         }
+        std::mem::swap(&mut up, &mut mid);
+        std::mem::swap(&mut mid, &mut dn);
     }
     out
 }
@@ -450,7 +650,9 @@ impl Grid {
     }
 
     /// Grey sums from the raw image, gradient tensor sums (Sobel on the smoothed image).
-    fn cell_sums(&self, raw: &[u8], smooth: &[f32]) -> Vec<Cell> {
+    /// The gradients are in sixteenths of a grey level per pixel; only ratios of their sums
+    /// are used.
+    fn cell_sums(&self, raw: &[u8], smooth: &[u16]) -> Vec<Cell> {
         let (w, h, c) = (self.w, self.h, limits::CELL);
         let mut cells = vec![Cell::default(); self.cw * self.ch];
         for y in 0..h {
@@ -482,10 +684,12 @@ impl Grid {
                 let x1 = ((cx + 1) * c).min(w - 1);
                 let (mut xx, mut yy, mut xy) = (0f32, 0f32, 0f32);
                 for x in x0..x1 {
-                    let gx = (up[x + 1] + 2.0 * mid[x + 1] + dn[x + 1])
-                        - (up[x - 1] + 2.0 * mid[x - 1] + dn[x - 1]);
-                    let gy = (dn[x - 1] + 2.0 * dn[x] + dn[x + 1])
-                        - (up[x - 1] + 2.0 * up[x] + up[x + 1]);
+                    let v = |r: &[u16], i: usize| i32::from(r[i]);
+                    let gx = (v(up, x + 1) + 2 * v(mid, x + 1) + v(dn, x + 1))
+                        - (v(up, x - 1) + 2 * v(mid, x - 1) + v(dn, x - 1));
+                    let gy = (v(dn, x - 1) + 2 * v(dn, x) + v(dn, x + 1))
+                        - (v(up, x - 1) + 2 * v(up, x) + v(up, x + 1));
+                    let (gx, gy) = (gx as f32, gy as f32);
                     xx += gx * gx;
                     yy += gy * gy;
                     xy += gx * gy;
@@ -599,25 +803,25 @@ fn block(raw: &[u8], w: usize, bx: usize, by: usize, t: &Cell, dft: &Dft) -> Blo
     let (sn, cs) = (sn as f32, cs as f32);
     let half = b as f32 / 2.0 - 0.5;
 
-    let bin_of = |xx: usize, yy: usize| -> Option<usize> {
-        let tt = (xx as f32 - half) * cs + (yy as f32 - half) * sn + 16.0;
-        if (0.0..32.0).contains(&tt) {
-            Some(tt as usize)
-        } else {
-            None
-        }
-    };
-    let mut sum = [0f64; 32];
+    // The profile bin of every pixel of the block (NO_BIN outside the central 32 pixels).
+    const NO_BIN: u8 = u8::MAX;
+    let mut bins = [NO_BIN; 32 * 32];
+    let mut sum = [0u32; 32];
     let mut cnt = [0u32; 32];
     for yy in 0..b {
         let row = &raw[(y0 + yy) * w + x0..(y0 + yy) * w + x0 + b];
+        let t0 = -half * cs + (yy as f32 - half) * sn + 16.0;
         for (xx, &v) in row.iter().enumerate() {
-            if let Some(k) = bin_of(xx, yy) {
-                sum[k] += f64::from(v);
+            let tt = t0 + xx as f32 * cs;
+            if (0.0..32.0).contains(&tt) {
+                let k = tt as usize;
+                bins[yy * b + xx] = k as u8;
+                sum[k] += u32::from(v);
                 cnt[k] += 1;
             }
         }
     }
+    let sum = sum.map(f64::from);
     let total: f64 = sum.iter().sum();
     let n: u32 = cnt.iter().sum();
     let dt = total / f64::from(n.max(1));
@@ -667,10 +871,10 @@ fn block(raw: &[u8], w: usize, bx: usize, by: usize, t: &Cell, dft: &Dft) -> Blo
     let (mut ridge_n, mut ridge_miss, mut valley_n, mut valley_miss) = (0u32, 0u32, 0u32, 0u32);
     for yy in 0..b {
         let row = &raw[(y0 + yy) * w + x0..(y0 + yy) * w + x0 + b];
-        for (xx, &v) in row.iter().enumerate() {
-            if let Some(k) = bin_of(xx, yy) {
+        for (&v, &k) in row.iter().zip(&bins[yy * b..(yy + 1) * b]) {
+            if k != NO_BIN {
                 let dark = f64::from(v) < m;
-                if ridge_bin[k] {
+                if ridge_bin[usize::from(k)] {
                     ridge_n += 1;
                     ridge_miss += u32::from(!dark);
                 } else {
@@ -773,7 +977,7 @@ fn orientation_flow(blocks: &[Option<Block>], bw: usize, bh: usize) -> f64 {
 /// foreground (away from its border); pairs closer than
 /// [`limits::MINUTIA_PAIR_PX`] are dropped as artefacts (broken ridges, spurs, bridges).
 fn minutiae(
-    smooth: &[f32],
+    smooth: &[u16],
     w: usize,
     h: usize,
     grid: &Grid,
@@ -782,8 +986,11 @@ fn minutiae(
     clear: &[bool],
 ) -> Vec<(f32, f32)> {
     let c = limits::CELL;
-    // 1. Smoothing along the ridges (7 taps, 1.5 px apart) in foreground cells.
+    // 1. Smoothing along the ridges (7 taps, 1.5 px apart) in foreground cells, in
+    //    sixteenths of a grey level.
     let mut enh = smooth.to_vec();
+    // Pixels this far from every edge have all taps inside the image.
+    let m = 5usize;
     for cy in 0..grid.ch {
         for cx in 0..grid.cw {
             let ci = cy * grid.cw + cx;
@@ -792,54 +999,67 @@ fn minutiae(
             }
             let a = windows[ci].normal_angle() + std::f64::consts::FRAC_PI_2;
             let (s, co) = a.sin_cos();
-            let offs: Vec<(isize, isize)> = (-3..=3)
-                .map(|k: i32| {
-                    let d = f64::from(k) * 1.5;
-                    ((d * co).round() as isize, (d * s).round() as isize)
-                })
-                .collect();
+            let mut offs = [(0isize, 0isize); 7];
+            for (k, o) in (-3..=3).zip(offs.iter_mut()) {
+                let d = f64::from(k) * 1.5;
+                *o = ((d * co).round() as isize, (d * s).round() as isize);
+            }
+            let flat = offs.map(|(dx, dy)| dy * w as isize + dx);
             for y in cy * c..((cy + 1) * c).min(h) {
                 for x in cx * c..((cx + 1) * c).min(w) {
-                    let (mut acc, mut k) = (0f32, 0f32);
+                    let i = y * w + x;
+                    if x >= m && y >= m && x + m < w && y + m < h {
+                        let acc: u32 = flat
+                            .iter()
+                            .map(|&o| u32::from(smooth[(i as isize + o) as usize]))
+                            .sum();
+                        enh[i] = (acc / 7) as u16;
+                        continue;
+                    }
+                    let (mut acc, mut k) = (0u32, 0u32);
                     for &(dx, dy) in &offs {
                         let (sx, sy) = (x as isize + dx, y as isize + dy);
                         if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
-                            acc += smooth[sy as usize * w + sx as usize];
-                            k += 1.0;
+                            acc += u32::from(smooth[sy as usize * w + sx as usize]);
+                            k += 1;
                         }
                     }
-                    enh[y * w + x] = acc / k;
+                    enh[i] = (acc / k.max(1)) as u16;
                 }
             }
         }
     }
-    // 2. Binarise against the mean of a 17 x 17 box (integral image), in a map with a
-    //    one-pixel empty border.
+    // 2. Binarise against the mean of a 17 x 17 box, in a map with a one-pixel empty border.
+    //    The box sums come from an integral image (of sixteenths of grey levels) kept in
+    //    wrapping 32-bit arithmetic: a box sum (at most 17 x 17 x 4080) is exact even where
+    //    the running total overflows.
     let (pw, ph) = (w + 2, h + 2);
-    let mut integral = vec![0f64; (w + 1) * (h + 1)];
+    let mut integral = vec![0u32; (w + 1) * (h + 1)];
     for y in 0..h {
-        let mut row = 0f64;
+        let mut row = 0u32;
         for x in 0..w {
-            row += f64::from(enh[y * w + x]);
-            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1] + row;
+            row = row.wrapping_add(u32::from(enh[y * w + x]));
+            integral[(y + 1) * (w + 1) + x + 1] = integral[y * (w + 1) + x + 1].wrapping_add(row);
         }
     }
     let r = 8usize;
     let mut map = vec![0u8; pw * ph];
-    let mut alive: Vec<usize> = Vec::new();
+    let mut alive: Vec<usize> = Vec::with_capacity(w * h / 2);
     for y in 0..h {
         let (ya, yb) = (y.saturating_sub(r), (y + r + 1).min(h));
+        let fg_row = &fg[(y / c) * grid.cw..(y / c + 1) * grid.cw];
         for x in 0..w {
-            if !fg[(y / c) * grid.cw + x / c] {
+            if !fg_row[x / c] {
                 continue;
             }
             let (xa, xb) = (x.saturating_sub(r), (x + r + 1).min(w));
             let s = integral[yb * (w + 1) + xb]
-                - integral[ya * (w + 1) + xb]
-                - integral[yb * (w + 1) + xa]
-                + integral[ya * (w + 1) + xa];
-            let local = s / ((yb - ya) * (xb - xa)) as f64;
-            if f64::from(enh[y * w + x]) < local {
+                .wrapping_sub(integral[ya * (w + 1) + xb])
+                .wrapping_sub(integral[yb * (w + 1) + xa])
+                .wrapping_add(integral[ya * (w + 1) + xa]);
+            let area = ((yb - ya) * (xb - xa)) as u32;
+            // enh < local mean: enh·area < s.
+            if u32::from(enh[y * w + x]) * area < s {
                 let i = (y + 1) * pw + x + 1;
                 map[i] = 1;
                 alive.push(i);
