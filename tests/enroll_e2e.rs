@@ -178,6 +178,10 @@ fn a_clean_enrollment_is_sealed_saved_and_verifies() {
     }
     let m = st.verify(&o);
     assert_eq!(m.captures.len(), 14);
+    // The face is kept as the 3:4 portrait cropped from the 1920x1080 still.
+    let face = m.captures.iter().find(|c| c.modality == "face").unwrap();
+    let img = face.image.as_ref().unwrap();
+    assert_eq!((img.width, img.height), (810, 1080));
     assert!(log.contains("[ 1/14] Right thumb"), "{log}");
     assert!(
         !log.contains(&person().nik),

@@ -150,9 +150,10 @@ fn main() {
         let mut q = Duration::ZERO;
         for (step, c) in &caps {
             let tq = Instant::now();
-            let report = StandardAssessor.assess(*step, c, &person).unwrap();
+            let c = StandardAssessor.prepare(*step, c.clone());
+            let report = StandardAssessor.assess(*step, &c, &person).unwrap();
             q += tq.elapsed();
-            session.offer(*step, c.clone(), report).unwrap();
+            session.offer(*step, c, report).unwrap();
         }
         let te = Instant::now();
         let (manifest, files) = session.build("BENCH", "op", &key.public_hex()).unwrap();

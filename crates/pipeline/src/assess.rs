@@ -19,6 +19,24 @@ pub const DEFAULT_FINGER_PPI: u32 = 500;
 pub struct StandardAssessor;
 
 impl Assessor for StandardAssessor {
+    /// The face is kept as the portrait: the centred 3:4 crop of the camera frame
+    /// ([`face::portrait_crop`]), the photo the card carries and the one the face quality
+    /// measures. Other captures are kept whole.
+    fn prepare(&self, step: Step, capture: Capture) -> Capture {
+        match (step, capture) {
+            (Step::Face, Capture::Image(mut i)) => {
+                if let Pixels::Rgb(frame) = &i.pixels {
+                    let r = face::portrait_crop_rect(frame.width(), frame.height());
+                    if r.width >= face::MIN_SIDE && r.height >= face::MIN_SIDE {
+                        i.pixels = Pixels::Rgb(face::portrait_crop(frame));
+                    }
+                }
+                Capture::Image(i)
+            }
+            (_, c) => c,
+        }
+    }
+
     fn assess(
         &self,
         step: Step,
@@ -33,8 +51,16 @@ impl Assessor for StandardAssessor {
             (Step::Iris(_), Capture::Image(i)) => iris::assess(&grey(&i.pixels)).map_err(fail),
             (Step::Face, Capture::Image(i)) => {
                 let expected = birth_year(&person.birth_date).map(face::background_for_birth_year);
-                // The portrait is the 3:4 crop of the frame (face::assess_frame).
-                face::assess_frame(&rgb(&i.pixels), expected).map_err(fail)
+                // `prepare` has cropped a camera frame to the portrait already; a portrait-shaped
+                // image is assessed as it is.
+                let img = rgb(&i.pixels);
+                if img.width() * face::PHOTO_ASPECT.1
+                    > img.height() * face::PHOTO_ASPECT.0 + img.height() / 50
+                {
+                    face::assess_frame(&img, expected).map_err(fail)
+                } else {
+                    face::assess(&img, expected).map_err(fail)
+                }
             }
             (Step::Signature, Capture::Pen(p)) => signature::assess(p).map_err(fail),
             (step, Capture::Pen(_)) => Err(format!("a pen series cannot be scored for {step:?}")),

@@ -13,6 +13,12 @@ use crate::session::{Decision, Session, SessionError, Step};
 
 /// Scores a capture for a step.
 pub trait Assessor {
+    /// What is kept of a capture for `step` (e.g. the portrait cropped from a camera frame).
+    /// The default keeps it as it came.
+    fn prepare(&self, _step: Step, capture: Capture) -> Capture {
+        capture
+    }
+
     /// The quality of `capture` taken at `step` of `person`'s session.
     fn assess(
         &self,
@@ -215,6 +221,7 @@ pub fn run(
             };
             match result {
                 Ok(capture) => {
+                    let capture = assessor.prepare(step, capture);
                     let report = assessor
                         .assess(step, &capture, session.person())
                         .map_err(|message| EngineError::Quality { step, message })?;
