@@ -151,7 +151,7 @@ impl Station {
     fn enroll(&self, req: &Request) -> (anyhow::Result<Outcome>, String) {
         let registry = rekam_station::drivers::registry();
         let mut out = Vec::new();
-        let r = enroll::run(&self.config, &registry, req, Lang::En, &mut out);
+        let r = enroll::run(&self.config, &registry, req, Lang::En, &mut out, None);
         (r, String::from_utf8(out).unwrap())
     }
 
@@ -403,4 +403,28 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
             record_id: Some(o.entry.record_id.clone())
         }
     );
+}
+
+#[test]
+fn the_operator_redoes_a_capture_at_review_before_saving() {
+    let st = Station::start();
+    let registry = rekam_station::drivers::registry();
+    let mut out = Vec::new();
+    // At review the operator asks to redo the face, mistypes a name, then saves.
+    let mut answers = std::io::Cursor::new(b"face\nnose\n\n".to_vec());
+    let o = enroll::run(
+        &st.config,
+        &registry,
+        &st.request(person()),
+        Lang::En,
+        &mut out,
+        Some(&mut answers),
+    );
+    let log = String::from_utf8(out).unwrap();
+    let o = o.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+    assert_eq!(log.matches("Review the captures:").count(), 2, "{log}");
+    assert_eq!(log.matches("[13/14] Face photo").count(), 2, "{log}");
+    assert!(log.contains("'nose' is not the name of a capture"), "{log}");
+    assert_eq!(status(&o, Step::Face).0, "Captured");
+    assert_eq!(st.verify(&o).captures.len(), 14);
 }

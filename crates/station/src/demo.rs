@@ -225,7 +225,14 @@ fn enrollment(
         },
     };
     let mut progress = Vec::new();
-    let outcome = crate::enroll::run(&config, &drivers::registry(), &req, lang, &mut progress)?;
+    let outcome = crate::enroll::run(
+        &config,
+        &drivers::registry(),
+        &req,
+        lang,
+        &mut progress,
+        None,
+    )?;
     let mut text = String::from_utf8_lossy(&progress).into_owned();
     text.push_str(&crate::enroll::render_summary(&outcome, lang));
     let (verdict, _) = crate::records::verify_file(&config, &outcome.path, None)?;

@@ -337,12 +337,16 @@ fn service_lang(lang: Lang) -> rekam_service::Lang {
 }
 
 /// Runs a complete enrollment. Progress goes to `out` as it happens.
+///
+/// With `review` (the operator's terminal), the captures are listed after the last one and the
+/// operator may name one to redo before the record is sealed; an empty line seals it.
 pub fn run(
     config: &StationConfig,
     registry: &Registry,
     req: &Request,
     lang: Lang,
     out: &mut dyn Write,
+    mut review: Option<&mut dyn std::io::BufRead>,
 ) -> anyhow::Result<Outcome> {
     let warnings = check_header(&req.person, req.confirm_warnings, lang)?;
     let store = crate::records::store(config)?;
@@ -462,24 +466,36 @@ pub fn run(
     };
     let mut reopen = ReopenFromConfig { config, registry };
     let total = Step::order().len();
-    let mut io_error = None;
-    let result = engine::run(
-        &mut session,
-        &mut devices,
-        &StandardAssessor,
-        &mut reopen,
-        &mut operator,
-        req.policy,
-        &mut |e| {
-            if let Err(err) = print_event(out, e, lang, total) {
-                io_error.get_or_insert(err);
+    loop {
+        let mut io_error = None;
+        let result = engine::run(
+            &mut session,
+            &mut devices,
+            &StandardAssessor,
+            &mut reopen,
+            &mut operator,
+            req.policy,
+            &mut |e| {
+                if let Err(err) = print_event(out, e, lang, total) {
+                    io_error.get_or_insert(err);
+                }
+            },
+        );
+        if let Some(e) = io_error {
+            return Err(e.into());
+        }
+        result.map_err(|e| anyhow::anyhow!("{}", engine_refusal(&e, lang)))?;
+        // Review: the operator may go back and redo any capture before the record is sealed.
+        let Some(input) = review.as_deref_mut() else {
+            break;
+        };
+        match ask_redo(&session, lang, input, out)? {
+            Some(step) => {
+                session.redo(step);
             }
-        },
-    );
-    if let Some(e) = io_error {
-        return Err(e.into());
+            None => break,
+        }
     }
-    result.map_err(|e| anyhow::anyhow!("{}", engine_refusal(&e, lang)))?;
 
     let entry = Enrollment {
         station_id: &config.station.id,
@@ -526,6 +542,70 @@ pub fn run(
         path,
         captures,
     })
+}
+
+/// Lists the captures and asks which to redo: a capture's name, or an empty line to seal.
+fn ask_redo(
+    session: &Session,
+    lang: Lang,
+    input: &mut dyn std::io::BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<Option<Step>> {
+    writeln!(
+        out,
+        "\n{}",
+        lang.pick("Periksa hasil perekaman:", "Review the captures:")
+    )?;
+    for step in Step::order() {
+        let Some(slot) = session.slot(step) else {
+            continue;
+        };
+        let name = match step {
+            Step::Finger(f) => f.as_str(),
+            Step::Iris(Eye::Right) => "right_iris",
+            Step::Iris(Eye::Left) => "left_iris",
+            Step::Face => "face",
+            Step::Signature => "signature",
+        };
+        writeln!(
+            out,
+            "  {name:<14} {:<22} {:>5}",
+            step_label(step, lang),
+            slot.best
+                .as_ref()
+                .map_or("-".to_string(), |(_, r)| r.score.to_string())
+        )?;
+    }
+    loop {
+        write!(
+            out,
+            "{} ",
+            lang.pick(
+                "Ketik nama perekaman yang diulang, atau Enter untuk menyimpan:",
+                "Type the name of a capture to redo, or Enter to save:"
+            )
+        )?;
+        out.flush()?;
+        let mut line = String::new();
+        if input.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let answer = line.trim();
+        if answer.is_empty() {
+            return Ok(None);
+        }
+        match parse_step(answer) {
+            Some(step) => return Ok(Some(step)),
+            None => writeln!(
+                out,
+                "'{answer}' {}",
+                lang.pick(
+                    "bukan nama perekaman dalam daftar.",
+                    "is not the name of a capture in the list."
+                )
+            )?,
+        }
+    }
 }
 
 fn refusal(e: &rekam_pipeline::PipelineError, lang: Lang) -> String {

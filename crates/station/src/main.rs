@@ -379,7 +379,16 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             };
             let registry = drivers::registry();
             let mut out = std::io::stdout().lock();
-            let outcome = enroll::run(&config, &registry, &req, lang, &mut out)?;
+            // At a terminal the operator reviews the captures and may redo any before saving.
+            use std::io::IsTerminal as _;
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            let review: Option<&mut dyn std::io::BufRead> = if std::io::stdin().is_terminal() {
+                Some(&mut input)
+            } else {
+                None
+            };
+            let outcome = enroll::run(&config, &registry, &req, lang, &mut out, review)?;
             print!("{}", enroll::render_summary(&outcome, lang));
             Ok(true)
         }
