@@ -428,3 +428,74 @@ fn the_operator_redoes_a_capture_at_review_before_saving() {
     assert_eq!(status(&o, Step::Face).0, "Captured");
     assert_eq!(st.verify(&o).captures.len(), 14);
 }
+
+/// The operator's terminal: each line read first does what the operator does before pressing
+/// Enter (here: plug the fingerprint cable back in).
+struct Terminal<'a> {
+    lines: std::collections::VecDeque<(&'static str, Box<dyn Fn() + 'a>)>,
+    current: Vec<u8>,
+}
+
+impl std::io::Read for Terminal<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::BufRead as _;
+        let n = {
+            let data = self.fill_buf()?;
+            let n = data.len().min(buf.len());
+            buf[..n].copy_from_slice(&data[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Terminal<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.current.is_empty() {
+            if let Some((line, before)) = self.lines.pop_front() {
+                before();
+                self.current = format!("{line}\n").into_bytes();
+            }
+        }
+        Ok(&self.current)
+    }
+    fn consume(&mut self, n: usize) {
+        self.current.drain(..n);
+    }
+}
+
+#[test]
+fn a_device_that_stays_away_waits_for_the_operator_and_the_session_goes_on() {
+    let st = Station::start();
+    let fp = st.sim.fingerprint().unwrap();
+    // The cable comes out during the second finger and stays out past the engine's own
+    // reconnection attempts; the operator plugs it back in and presses Enter.
+    fp.inject(firmware_sim::Fault::Unplug {
+        after_bytes: 60_000,
+    });
+    let mut terminal = Terminal {
+        lines: std::collections::VecDeque::from([
+            ("", Box::new(|| fp.replug()) as Box<dyn Fn()>),
+            ("", Box::new(|| ()) as Box<dyn Fn()>),
+        ]),
+        current: Vec::new(),
+    };
+    let registry = rekam_station::drivers::registry();
+    let mut out = Vec::new();
+    let o = enroll::run(
+        &st.config,
+        &registry,
+        &st.request(person()),
+        Lang::En,
+        &mut out,
+        Some(&mut terminal),
+    );
+    let log = String::from_utf8(out).unwrap();
+    let o = o.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+    assert!(log.contains("press Enter to continue"), "{log}");
+    assert!(log.contains("Reconnected: fingerprint"), "{log}");
+    assert_eq!(st.verify(&o).captures.len(), 14);
+    // The first finger, captured before the cable came out, was kept: one attempt.
+    assert_eq!(status(&o, Step::Finger(Finger::RightThumb)).2, 1);
+}

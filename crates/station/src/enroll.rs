@@ -484,7 +484,48 @@ pub fn run(
         if let Some(e) = io_error {
             return Err(e.into());
         }
-        result.map_err(|e| anyhow::anyhow!("{}", engine_refusal(&e, lang)))?;
+        match (result, review.as_deref_mut()) {
+            (Ok(()), _) => {}
+            // At a terminal, a device that stayed away (or a person who did not present) does
+            // not end the session: the operator reconnects or swaps the device and goes on.
+            (
+                Err(
+                    e @ (engine::EngineError::Device { .. } | engine::EngineError::NotPresented(_)),
+                ),
+                Some(input),
+            ) => {
+                writeln!(out, "! {}", engine_refusal(&e, lang))?;
+                if !ask_continue(lang, input, out)? {
+                    bail!(
+                        "{}",
+                        lang.pick(
+                            "Perekaman dibatalkan oleh operator; tidak ada yang disimpan.",
+                            "The recording was abandoned by the operator; nothing was saved."
+                        )
+                    );
+                }
+                if let engine::EngineError::Device { kind, .. } = e {
+                    match open_device(config, registry, kind) {
+                        Ok(d) => {
+                            *match kind {
+                                DeviceKind::Fingerprint => &mut devices.finger,
+                                DeviceKind::Iris => &mut devices.iris,
+                                DeviceKind::Camera => &mut devices.camera,
+                                DeviceKind::SignaturePad => &mut devices.signature_pad,
+                            } = Some(d);
+                            writeln!(
+                                out,
+                                "        {} {kind}",
+                                lang.pick("Tersambung kembali:", "Reconnected:")
+                            )?;
+                        }
+                        Err(e) => writeln!(out, "! {kind}: {}", e.message())?,
+                    }
+                }
+                continue;
+            }
+            (Err(e), _) => bail!("{}", engine_refusal(&e, lang)),
+        }
         // Review: the operator may go back and redo any capture before the record is sealed.
         let Some(input) = review.as_deref_mut() else {
             break;
@@ -542,6 +583,28 @@ pub fn run(
         path,
         captures,
     })
+}
+
+/// Asks whether to go on after a device fault: Enter continues, `batal`/`stop` abandons.
+fn ask_continue(
+    lang: Lang,
+    input: &mut dyn std::io::BufRead,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    write!(
+        out,
+        "{} ",
+        lang.pick(
+            "Sambungkan kembali atau ganti perangkatnya, lalu tekan Enter untuk melanjutkan (ketik 'batal' untuk membatalkan):",
+            "Reconnect or swap the device, then press Enter to continue (type 'stop' to abandon):"
+        )
+    )?;
+    out.flush()?;
+    let mut line = String::new();
+    if input.read_line(&mut line)? == 0 {
+        return Ok(false);
+    }
+    Ok(!matches!(line.trim(), "batal" | "stop"))
 }
 
 /// Lists the captures and asks which to redo: a capture's name, or an empty line to seal.
