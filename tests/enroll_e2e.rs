@@ -429,10 +429,13 @@ fn the_operator_redoes_a_capture_at_review_before_saving() {
     assert_eq!(st.verify(&o).captures.len(), 14);
 }
 
+/// What the operator does before typing a line.
+type Action<'a> = Box<dyn Fn() + 'a>;
+
 /// The operator's terminal: each line read first does what the operator does before pressing
 /// Enter (here: plug the fingerprint cable back in).
 struct Terminal<'a> {
-    lines: std::collections::VecDeque<(&'static str, Box<dyn Fn() + 'a>)>,
+    lines: std::collections::VecDeque<(&'static str, Action<'a>)>,
     current: Vec<u8>,
 }
 
