@@ -250,6 +250,10 @@ fn run<F: Firmware>(
                 // Closing the master is what a pulled cable looks like to the host: its reads
                 // and writes fail with EIO / hang-up.
                 master = None;
+                // The device node goes too, as /dev/ttyUSB0 does when an adapter is pulled:
+                // opening the path fails until replug (and a stale link can never lead to a
+                // pseudo-terminal that the system has since given to another device).
+                let _ = std::fs::remove_file(&link_path);
                 lock(&firmware).reset();
                 tracing::debug!(link = %link_path.display(), "unplugged");
             }

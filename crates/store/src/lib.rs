@@ -82,6 +82,13 @@ impl StoreError {
     }
 }
 
+/// Whether sled could not take the index's file lock (another holder).
+fn is_lock_error(io: &std::io::Error) -> bool {
+    io.raw_os_error() == Some(11)
+        || io.kind() == std::io::ErrorKind::WouldBlock
+        || io.to_string().contains("could not acquire lock")
+}
+
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match e {
@@ -267,7 +274,26 @@ impl Store {
                 }
             }
         }
-        let open = || sled::Config::new().path(dir.join("index")).open();
+        // sled releases its file lock only when the last reference to a dropped database goes,
+        // which can be its background flusher a moment later: a store closed and opened again
+        // in the same process (or by a process that just exited) is retried for up to 3 s
+        // before it counts as held by another program.
+        let open = || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            loop {
+                match sled::Config::new().path(dir.join("index")).open() {
+                    Err(sled::Error::Io(io))
+                        if is_lock_error(&io) && std::time::Instant::now() < deadline =>
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(25));
+                    }
+                    Err(sled::Error::Io(io)) if is_lock_error(&io) => {
+                        return Err(sled::Error::Io(std::io::Error::from_raw_os_error(11)))
+                    }
+                    other => return other,
+                }
+            }
+        };
         let mut rebuilt = None;
         let db = match open() {
             Ok(db) => db,
@@ -631,6 +657,26 @@ mod tests {
             },
         );
         seal(&m, &[], key).unwrap()
+    }
+
+    #[test]
+    fn a_store_held_open_is_locked_and_one_just_closed_opens_again() {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..5 {
+            // Closed and opened again at once, as `rekam demo` and the tests do.
+            drop(Store::open(dir.path()).unwrap());
+        }
+        let held = Store::open(dir.path()).unwrap();
+        let t = std::time::Instant::now();
+        let e = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(e, StoreError::Locked(_)), "{e}");
+        assert!(
+            e.to_string().contains("in use by another Rekam process"),
+            "{e}"
+        );
+        assert!(t.elapsed() < std::time::Duration::from_secs(10));
+        drop(held);
+        Store::open(dir.path()).unwrap();
     }
 
     #[test]
