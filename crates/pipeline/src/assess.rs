@@ -51,16 +51,8 @@ impl Assessor for StandardAssessor {
             (Step::Iris(_), Capture::Image(i)) => iris::assess(&grey(&i.pixels)).map_err(fail),
             (Step::Face, Capture::Image(i)) => {
                 let expected = birth_year(&person.birth_date).map(face::background_for_birth_year);
-                // `prepare` has cropped a camera frame to the portrait already; a portrait-shaped
-                // image is assessed as it is.
-                let img = rgb(&i.pixels);
-                if img.width() * face::PHOTO_ASPECT.1
-                    > img.height() * face::PHOTO_ASPECT.0 + img.height() / 50
-                {
-                    face::assess_frame(&img, expected).map_err(fail)
-                } else {
-                    face::assess(&img, expected).map_err(fail)
-                }
+                // After `prepare` the image is the 3:4 portrait, whose crop is itself.
+                face::assess_frame(&rgb(&i.pixels), expected).map_err(fail)
             }
             (Step::Signature, Capture::Pen(p)) => signature::assess(p).map_err(fail),
             (step, Capture::Pen(_)) => Err(format!("a pen series cannot be scored for {step:?}")),

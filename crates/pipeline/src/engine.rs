@@ -109,7 +109,8 @@ pub struct Devices {
 }
 
 impl Devices {
-    fn slot(&mut self, kind: DeviceKind) -> &mut Option<Box<dyn Device>> {
+    /// The place of the device of `kind`.
+    pub fn slot(&mut self, kind: DeviceKind) -> &mut Option<Box<dyn Device>> {
         match kind {
             DeviceKind::Fingerprint => &mut self.finger,
             DeviceKind::Iris => &mut self.iris,

@@ -80,6 +80,21 @@ impl DeviceConfig {
         self.port.parse().with_context(|| format!("[{table}] port"))
     }
 
+    /// Opens the device of table `table` through `registry`; a bad port or option is an
+    /// `InvalidInput` error naming the key.
+    pub fn open(
+        &self,
+        table: &str,
+        registry: &rekam_device::Registry,
+    ) -> Result<Box<dyn rekam_device::Device>, rekam_device::DeviceError> {
+        let bad = |e: anyhow::Error| {
+            rekam_device::DeviceError::new(rekam_device::ErrorKind::InvalidInput, format!("{e:#}"))
+        };
+        let sel = self.selector(table).map_err(bad)?;
+        let opts = self.options(table).map_err(bad)?;
+        registry.open(&self.driver, &sel, &opts)
+    }
+
     /// The driver options as strings.
     pub fn options(&self, table: &str) -> anyhow::Result<Options> {
         let mut o = Options::new();

@@ -127,7 +127,7 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
             "A complete enrollment of one applicant (rekam enroll):"
         )
     ));
-    match enrollment(&sim, &config, out_dir, lang) {
+    match enrollment(&config, out_dir, lang) {
         Ok(t) => text.push_str(&t),
         Err(e) => {
             ok = false;
@@ -139,26 +139,15 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
 
 /// Runs a full enrollment in a fresh station data folder under `out_dir`, with demo staff
 /// accounts whose passwords are random and never shown.
-fn enrollment(
-    sim: &Simulator,
-    devices: &StationConfig,
-    out_dir: &Path,
-    lang: Lang,
-) -> anyhow::Result<String> {
+fn enrollment(devices: &StationConfig, out_dir: &Path, lang: Lang) -> anyhow::Result<String> {
     let data = out_dir.join("station-data");
     if data.exists() {
         std::fs::remove_dir_all(&data)
             .with_context(|| format!("clearing the demo station data {}", data.display()))?;
     }
+    // The same devices (the iris by the simulator's serial number), a fresh data folder.
     let mut config = devices.clone();
     config.station.data_dir = data.clone();
-    if let (Some(iris), Some(fw)) = (config.iris.as_mut(), sim.iris()) {
-        let serial = fw.lock().map_or_else(
-            |e| e.into_inner().serial().to_string(),
-            |f| f.serial().to_string(),
-        );
-        iris.port = format!("1209:0001:{serial}");
-    }
     let office = std::env::current_dir()?.join("config/office.toml");
     let office = if office.exists() {
         office

@@ -183,15 +183,7 @@ fn diagnose_device(
     registry: &Registry,
     opts: &DiagOptions,
 ) -> DeviceReport {
-    let opened = dev
-        .selector(table)
-        .map_err(|e| DeviceError::new(ErrorKind::InvalidInput, format!("{e:#}")))
-        .and_then(|sel| {
-            let o = dev
-                .options(table)
-                .map_err(|e| DeviceError::new(ErrorKind::InvalidInput, format!("{e:#}")))?;
-            registry.open(&dev.driver, &sel, &o)
-        });
+    let opened = dev.open(table, registry);
     diagnose_opened(table, &dev.driver, &dev.port, opened, opts)
 }
 

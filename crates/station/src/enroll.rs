@@ -76,24 +76,21 @@ pub struct Outcome {
     pub captures: Vec<(Step, String, Option<u8>, u32)>,
 }
 
-/// Parses a capture name: `right_thumb` ... `left_little`, `right_iris`, `left_iris`, `face`,
-/// `signature`.
-pub fn parse_step(s: &str) -> Option<Step> {
-    match s {
-        "right_iris" => return Some(Step::Iris(Eye::Right)),
-        "left_iris" => return Some(Step::Iris(Eye::Left)),
-        "face" => return Some(Step::Face),
-        "signature" => return Some(Step::Signature),
-        _ => {}
+/// A capture's name as the operator types it: `right_thumb` ... `left_little`, `right_iris`,
+/// `left_iris`, `face`, `signature`.
+pub fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Finger(f) => f.as_str(),
+        Step::Iris(Eye::Right) => "right_iris",
+        Step::Iris(Eye::Left) => "left_iris",
+        Step::Face => "face",
+        Step::Signature => "signature",
     }
-    Finger::ALL
-        .iter()
-        .find(|f| finger_name(**f) == s)
-        .map(|f| Step::Finger(*f))
 }
 
-fn finger_name(f: Finger) -> &'static str {
-    f.as_str()
+/// Parses a capture name ([`step_name`]).
+pub fn parse_step(s: &str) -> Option<Step> {
+    Step::order().into_iter().find(|step| step_name(*step) == s)
 }
 
 /// The name of a step as the operator reads it.
@@ -210,10 +207,7 @@ pub fn open_device(
             format!("no [{table}] device is configured"),
         ));
     };
-    let bad = |e: anyhow::Error| DeviceError::new(ErrorKind::InvalidInput, format!("{e:#}"));
-    let sel = dev.selector(table).map_err(bad)?;
-    let opts = dev.options(table).map_err(bad)?;
-    registry.open(&dev.driver, &sel, &opts)
+    dev.open(table, registry)
 }
 
 struct ReopenFromConfig<'a> {
@@ -410,12 +404,7 @@ pub fn run(
         DeviceKind::SignaturePad,
     ] {
         match open_device(config, registry, kind) {
-            Ok(d) => match kind {
-                DeviceKind::Fingerprint => devices.finger = Some(d),
-                DeviceKind::Iris => devices.iris = Some(d),
-                DeviceKind::Camera => devices.camera = Some(d),
-                DeviceKind::SignaturePad => devices.signature_pad = Some(d),
-            },
+            Ok(d) => *devices.slot(kind) = Some(d),
             Err(e) => {
                 writeln!(
                     out,
@@ -505,14 +494,9 @@ pub fn run(
                     );
                 }
                 if let engine::EngineError::Device { kind, .. } = e {
-                    match open_device(config, registry, kind) {
+                    match reopen.reopen(kind) {
                         Ok(d) => {
-                            *match kind {
-                                DeviceKind::Fingerprint => &mut devices.finger,
-                                DeviceKind::Iris => &mut devices.iris,
-                                DeviceKind::Camera => &mut devices.camera,
-                                DeviceKind::SignaturePad => &mut devices.signature_pad,
-                            } = Some(d);
+                            *devices.slot(kind) = Some(d);
                             writeln!(
                                 out,
                                 "        {} {kind}",
@@ -623,16 +607,10 @@ fn ask_redo(
         let Some(slot) = session.slot(step) else {
             continue;
         };
-        let name = match step {
-            Step::Finger(f) => f.as_str(),
-            Step::Iris(Eye::Right) => "right_iris",
-            Step::Iris(Eye::Left) => "left_iris",
-            Step::Face => "face",
-            Step::Signature => "signature",
-        };
         writeln!(
             out,
-            "  {name:<14} {:<22} {:>5}",
+            "  {:<14} {:<22} {:>5}",
+            step_name(step),
             step_label(step, lang),
             slot.best
                 .as_ref()

@@ -228,16 +228,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             let config = StationConfig::load(&cli.config)?;
             let lang = cli.lang.unwrap_or_else(|| config.lang());
-            // `[camera] driver = "simcam"`: the simulated camera lives in this process.
-            let _sim_camera = match config.sim_camera()? {
-                Some(c) => {
-                    let cam = firmware_sim::camera::SimCamera::new(&c)
-                        .context("starting the simulated camera of [sim.camera]")?;
-                    cam.plug_in();
-                    Some(cam)
-                }
-                None => None,
-            };
+            // `simcam` and `simiris` drivers: those simulated devices live in this process.
+            let _sims = enroll::InProcessSims::start(&config)?;
             let registry = drivers::registry();
             let report = diag::run(
                 &config,
@@ -383,7 +375,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             use std::io::IsTerminal as _;
             let stdin = std::io::stdin();
             let mut input = stdin.lock();
-            let review: Option<&mut dyn std::io::BufRead> = if std::io::stdin().is_terminal() {
+            let review: Option<&mut dyn std::io::BufRead> = if stdin.is_terminal() {
                 Some(&mut input)
             } else {
                 None
