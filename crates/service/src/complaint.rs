@@ -13,7 +13,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::config::ChannelKind;
 use crate::error::{Error, Result};
-use crate::store::{self, decode, encode};
+use crate::store::{self, decode, Tr};
 use crate::ticket::day_key;
 use crate::{Actor, Lang, Role, Service};
 
@@ -313,10 +313,8 @@ impl Service {
             "Write the remedy asked.",
         )?;
         let now = self.now();
-        let seq = store::next_counter(
-            &self.trees.counters,
-            &format!("complaint/{}", day_key(now.date())),
-        )?;
+        self.step(|tx| {
+        let seq = tx.next_counter(&format!("complaint/{}", day_key(now.date())))?;
         let filed_late = new
             .service_date
             .is_some_and(|d| now.date() > d + Duration::days(30));
@@ -341,8 +339,9 @@ impl Service {
             status: ComplaintStatus::Received,
             closed_at: None,
         };
-        self.save_complaint(&complaint)?;
+        tx.put(Tr::Complaints, &complaint.id, &complaint)?;
         self.audit_plain(
+            tx,
             by.username(),
             None,
             "complaint_record",
@@ -350,11 +349,28 @@ impl Service {
             complaint.channel.as_str(),
         )?;
         Ok(complaint)
+        })
     }
 
-    fn save_complaint(&self, c: &Complaint) -> Result<()> {
-        self.trees.complaints.insert(c.id.as_bytes(), encode(c)?)?;
-        Ok(())
+    /// Changes a stored complaint (`f` checks its state first) and audits it, in one step.
+    fn update_complaint(
+        &self,
+        by: &Actor,
+        role: Role,
+        id: &str,
+        action: &str,
+        f: impl FnOnce(&mut Complaint) -> Result<()>,
+    ) -> Result<Complaint> {
+        let id = id.trim();
+        self.step(|tx| {
+            let mut c = tx
+                .get::<Complaint>(Tr::Complaints, id)?
+                .ok_or_else(|| not_found(id))?;
+            f(&mut c)?;
+            tx.put(Tr::Complaints, id, &c)?;
+            self.audit_plain(tx, by.username(), Some(role), action, &c.id, "")?;
+            Ok(c)
+        })
     }
 
     /// One complaint.
@@ -391,7 +407,7 @@ impl Service {
             "follow complaints up",
         )?;
         let what = text(what, "Tuliskan tindak lanjutnya.", "Write the follow-up.")?;
-        let mut c = self.complaint(id)?;
+        self.update_complaint(by, role, id, "complaint_follow_up", |c| {
         if matches!(
             c.status,
             ComplaintStatus::Answered | ComplaintStatus::Closed
@@ -411,9 +427,8 @@ impl Service {
             text: what,
         });
         c.status = ComplaintStatus::FollowedUp;
-        self.save_complaint(&c)?;
-        self.audit_plain(by.username(), Some(role), "complaint_follow_up", &c.id, "")?;
-        Ok(c)
+        Ok(())
+        })
     }
 
     /// Records the answer sent back through the channel the complaint came by (004 h); a
@@ -425,7 +440,7 @@ impl Service {
             "answer complaints",
         )?;
         let answer = text(answer, "Tuliskan jawabannya.", "Write the answer.")?;
-        let mut c = self.complaint(id)?;
+        self.update_complaint(by, role, id, "complaint_answer", |c| {
         if c.status != ComplaintStatus::FollowedUp {
             return Err(Error::conflict(
                 format!(
@@ -448,9 +463,8 @@ impl Service {
             text: answer,
         });
         c.status = ComplaintStatus::Answered;
-        self.save_complaint(&c)?;
-        self.audit_plain(by.username(), Some(role), "complaint_answer", &c.id, "")?;
-        Ok(c)
+        Ok(())
+        })
     }
 
     /// Closes an answered complaint.
@@ -460,7 +474,7 @@ impl Service {
             "menutup pengaduan",
             "close complaints",
         )?;
-        let mut c = self.complaint(id)?;
+        self.update_complaint(by, role, id, "complaint_close", |c| {
         if c.status != ComplaintStatus::Answered {
             return Err(Error::conflict(
                 format!(
@@ -475,9 +489,8 @@ impl Service {
         }
         c.status = ComplaintStatus::Closed;
         c.closed_at = Some(self.now());
-        self.save_complaint(&c)?;
-        self.audit_plain(by.username(), Some(role), "complaint_close", &c.id, "")?;
-        Ok(c)
+        Ok(())
+        })
     }
 
     /// The quarterly recap for the head of office (003 11.8).
@@ -528,8 +541,10 @@ impl Service {
             by: by.username().to_string(),
             at: self.now(),
         };
-        self.trees.recaps.insert(key.as_bytes(), encode(&a)?)?;
-        self.audit_plain(by.username(), Some(role), "recap_approve", &key, "")
+        self.step(|tx| {
+            tx.put(Tr::Recaps, &key, &a)?;
+            self.audit_plain(tx, by.username(), Some(role), "recap_approve", &key, "")
+        })
     }
 }
 
@@ -558,7 +573,7 @@ mod tests {
 
     #[test]
     fn lifecycle_and_roles() {
-        let (svc, clock) = service(KEDOPOK);
+        let (svc, clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();
@@ -604,7 +619,7 @@ mod tests {
 
     #[test]
     fn unpublished_channel_and_missing_identity_are_refused() {
-        let (svc, _clock) = service(YOSOWILANGUN);
+        let (svc, _clock, _dir) = service(YOSOWILANGUN);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let e = svc
@@ -633,7 +648,7 @@ mod tests {
 
     #[test]
     fn confidential_and_late() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let mut n = new(ChannelKind::InPerson);

@@ -18,6 +18,7 @@ struct Cli {
 
 struct Station {
     db: sled::Db,
+    dir: tempfile::TempDir,
     clock: Arc<TestClock>,
     office: PathBuf,
 }
@@ -28,6 +29,7 @@ impl Station {
     fn new(office: &str) -> Station {
         Station {
             db: sled::Config::new().temporary(true).open().unwrap(),
+            dir: tempfile::tempdir().unwrap(),
             clock: Arc::new(TestClock::new(datetime!(2026-03-02 08:00 +7))),
             office: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/offices"))
                 .join(office),
@@ -46,6 +48,7 @@ impl Station {
         let r = cli::run(
             cli.cmd,
             &self.db,
+            &self.dir.path().join("service.journal"),
             &self.office,
             Context {
                 credentials: Credentials {
