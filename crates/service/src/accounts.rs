@@ -364,9 +364,7 @@ impl Service {
             .unwrap_or(false);
         if ok {
             return self.step(|tx| {
-                let mut acc = tx
-                    .get::<Account>(Tr::Accounts, username)?
-                    .unwrap_or(acc);
+                let mut acc = tx.get::<Account>(Tr::Accounts, username)?.unwrap_or(acc);
                 if acc.failures != 0 || acc.locked_until.is_some() {
                     acc.failures = 0;
                     acc.locked_until = None;
@@ -383,9 +381,7 @@ impl Service {
         let max = self.office.accounts.max_failures;
         let err = self.step(|tx| {
             // Counted on the stored account, under the step's lock.
-            let mut acc = tx
-                .get::<Account>(Tr::Accounts, username)?
-                .unwrap_or(acc);
+            let mut acc = tx.get::<Account>(Tr::Accounts, username)?.unwrap_or(acc);
             acc.failures += 1;
             let err = if acc.failures >= max {
                 acc.failures = 0;
@@ -643,5 +639,97 @@ mod tests {
         let e = svc.authenticate("ani", "baru-12345").unwrap_err();
         assert!(e.message(Lang::Id).contains("dinonaktifkan"));
         assert!(svc.set_account_disabled(&admin, "camat", true).is_err());
+    }
+
+    /// Opens sled at `path` as the record store does: an index sled calls corrupt is moved
+    /// aside and a new one opened (the journal fills it).
+    fn open_index(path: &std::path::Path) -> sled::Db {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => db,
+            Err(_) => {
+                std::fs::rename(path, path.with_extension("damaged")).unwrap();
+                sled::Config::new().path(path).open().unwrap()
+            }
+        }
+    }
+
+    fn open_at(dir: &std::path::Path) -> (sled::Db, Service) {
+        let db = open_index(&dir.join("index"));
+        let clock = std::sync::Arc::new(crate::TestClock::new(
+            time::macros::datetime!(2026-03-02 08:00 +7),
+        ));
+        let svc = Service::open_with(
+            &db,
+            &dir.join("service.journal"),
+            office(KEDOPOK),
+            clock,
+            crate::ServiceOptions::fast_for_tests(),
+        )
+        .unwrap();
+        (db, svc)
+    }
+
+    #[test]
+    fn a_deleted_index_keeps_init_refused_and_a_scribbled_one_keeps_logins() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (_db, svc) = open_at(dir.path());
+            staff(&svc);
+            svc.flush().unwrap();
+        }
+        // The index folder deleted.
+        std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+        {
+            let (_db, svc) = open_at(dir.path());
+            assert!(svc.recovered().rebuilt);
+            let e = svc
+                .create_account(None, "baru", "Baru", &[Role::HeadOfOffice], PW)
+                .unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::NotPermitted);
+            assert!(svc.authenticate("kasi", PW).unwrap().has(Role::Supervisor));
+            assert_eq!(svc.accounts().unwrap().len(), 7);
+            svc.flush().unwrap();
+        }
+        // Every file of the index overwritten with (seeded) random bytes.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for e in std::fs::read_dir(dir.path().join("index")).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                let len = std::fs::metadata(&p).unwrap().len().max(4096) as usize;
+                let junk: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                std::fs::write(&p, junk).unwrap();
+            }
+        }
+        let (_db, svc) = open_at(dir.path());
+        assert!(svc.recovered().rebuilt);
+        for u in [
+            "camat", "loket", "operator", "kasi", "cetak", "teknisi", "ani",
+        ] {
+            svc.authenticate(u, PW)
+                .unwrap_or_else(|e| panic!("{u}: {e}"));
+        }
+        assert!(svc.has_accounts().unwrap());
+    }
+
+    #[test]
+    fn init_is_refused_once_the_station_had_accounts_even_with_none_in_the_index() {
+        let (svc, _clock, _dir) = service(KEDOPOK);
+        staff(&svc);
+        // Even were every account gone from the index, the journalled mark stays.
+        svc.trees.accounts.clear().unwrap();
+        assert!(svc.has_accounts().unwrap());
+        assert_eq!(
+            svc.create_account(None, "baru", "Baru", &[Role::HeadOfOffice], PW)
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::NotPermitted
+        );
     }
 }

@@ -529,8 +529,8 @@ pub fn run(
     let config =
         OfficeConfig::load(office).map_err(|e| cli_err(e, ctx.lang.unwrap_or_default()))?;
     let lang = ctx.lang.unwrap_or(config.lang);
-    let svc =
-        Service::open_with(db, journal, config, ctx.clock, ctx.options).map_err(|e| cli_err(e, lang))?;
+    let svc = Service::open_with(db, journal, config, ctx.clock, ctx.options)
+        .map_err(|e| cli_err(e, lang))?;
     let mut r = Run {
         svc,
         lang,

@@ -314,41 +314,41 @@ impl Service {
         )?;
         let now = self.now();
         self.step(|tx| {
-        let seq = tx.next_counter(&format!("complaint/{}", day_key(now.date())))?;
-        let filed_late = new
-            .service_date
-            .is_some_and(|d| now.date() > d + Duration::days(30));
-        let complaint = Complaint {
-            id: format!("AD-{}-{seq:04}", day_key(now.date())),
-            received_at: now,
-            channel: new.channel,
-            complainant: c,
-            confidential: new.confidential,
-            shortfall,
-            loss: new
-                .loss
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty()),
-            remedy,
-            service_date: new.service_date,
-            application: new.application,
-            filed_late,
-            recorded_by: by.username().to_string(),
-            follow_ups: Vec::new(),
-            answer: None,
-            status: ComplaintStatus::Received,
-            closed_at: None,
-        };
-        tx.put(Tr::Complaints, &complaint.id, &complaint)?;
-        self.audit_plain(
-            tx,
-            by.username(),
-            None,
-            "complaint_record",
-            &complaint.id,
-            complaint.channel.as_str(),
-        )?;
-        Ok(complaint)
+            let seq = tx.next_counter(&format!("complaint/{}", day_key(now.date())))?;
+            let filed_late = new
+                .service_date
+                .is_some_and(|d| now.date() > d + Duration::days(30));
+            let complaint = Complaint {
+                id: format!("AD-{}-{seq:04}", day_key(now.date())),
+                received_at: now,
+                channel: new.channel,
+                complainant: c,
+                confidential: new.confidential,
+                shortfall,
+                loss: new
+                    .loss
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                remedy,
+                service_date: new.service_date,
+                application: new.application,
+                filed_late,
+                recorded_by: by.username().to_string(),
+                follow_ups: Vec::new(),
+                answer: None,
+                status: ComplaintStatus::Received,
+                closed_at: None,
+            };
+            tx.put(Tr::Complaints, &complaint.id, &complaint)?;
+            self.audit_plain(
+                tx,
+                by.username(),
+                None,
+                "complaint_record",
+                &complaint.id,
+                complaint.channel.as_str(),
+            )?;
+            Ok(complaint)
         })
     }
 
@@ -408,26 +408,26 @@ impl Service {
         )?;
         let what = text(what, "Tuliskan tindak lanjutnya.", "Write the follow-up.")?;
         self.update_complaint(by, role, id, "complaint_follow_up", |c| {
-        if matches!(
-            c.status,
-            ComplaintStatus::Answered | ComplaintStatus::Closed
-        ) {
-            return Err(Error::conflict(
-                format!("Pengaduan {} sudah {}.", c.id, c.status.label(Lang::Id)),
-                format!(
-                    "Complaint {} is {} already.",
-                    c.id,
-                    c.status.label(Lang::En)
-                ),
-            ));
-        }
-        c.follow_ups.push(FollowUp {
-            at: self.now(),
-            by: by.username().to_string(),
-            text: what,
-        });
-        c.status = ComplaintStatus::FollowedUp;
-        Ok(())
+            if matches!(
+                c.status,
+                ComplaintStatus::Answered | ComplaintStatus::Closed
+            ) {
+                return Err(Error::conflict(
+                    format!("Pengaduan {} sudah {}.", c.id, c.status.label(Lang::Id)),
+                    format!(
+                        "Complaint {} is {} already.",
+                        c.id,
+                        c.status.label(Lang::En)
+                    ),
+                ));
+            }
+            c.follow_ups.push(FollowUp {
+                at: self.now(),
+                by: by.username().to_string(),
+                text: what,
+            });
+            c.status = ComplaintStatus::FollowedUp;
+            Ok(())
         })
     }
 
@@ -441,29 +441,29 @@ impl Service {
         )?;
         let answer = text(answer, "Tuliskan jawabannya.", "Write the answer.")?;
         self.update_complaint(by, role, id, "complaint_answer", |c| {
-        if c.status != ComplaintStatus::FollowedUp {
-            return Err(Error::conflict(
-                format!(
-                    "Pengaduan {} berstatus {}; jawaban dikirim setelah ditindaklanjuti.",
-                    c.id,
-                    c.status.label(Lang::Id)
-                ),
-                format!(
-                    "Complaint {} is {}; the answer goes out after the follow-up.",
-                    c.id,
-                    c.status.label(Lang::En)
-                ),
-            ));
-        }
-        let via = ReplyVia::for_channel(c.channel);
-        c.answer = Some(Answer {
-            at: self.now(),
-            by: by.username().to_string(),
-            via,
-            text: answer,
-        });
-        c.status = ComplaintStatus::Answered;
-        Ok(())
+            if c.status != ComplaintStatus::FollowedUp {
+                return Err(Error::conflict(
+                    format!(
+                        "Pengaduan {} berstatus {}; jawaban dikirim setelah ditindaklanjuti.",
+                        c.id,
+                        c.status.label(Lang::Id)
+                    ),
+                    format!(
+                        "Complaint {} is {}; the answer goes out after the follow-up.",
+                        c.id,
+                        c.status.label(Lang::En)
+                    ),
+                ));
+            }
+            let via = ReplyVia::for_channel(c.channel);
+            c.answer = Some(Answer {
+                at: self.now(),
+                by: by.username().to_string(),
+                via,
+                text: answer,
+            });
+            c.status = ComplaintStatus::Answered;
+            Ok(())
         })
     }
 

@@ -247,17 +247,17 @@ impl Service {
         let now = self.now();
         let day = day_key(now.date());
         self.step(|tx| {
-        let seq = tx.next_counter(&format!("survey/{day}"))?;
-        let r = SurveyResponse {
-            id: format!("SK-{day}-{seq:04}"),
-            at: now,
-            scores,
-            service: service.map(str::to_string),
-            entered_by: by.username().to_string(),
-        };
-        tx.put(Tr::Survey, &r.id, &r)?;
-        self.audit_plain(tx, by.username(), Some(role), "survey_record", &r.id, "")?;
-        Ok(r)
+            let seq = tx.next_counter(&format!("survey/{day}"))?;
+            let r = SurveyResponse {
+                id: format!("SK-{day}-{seq:04}"),
+                at: now,
+                scores,
+                service: service.map(str::to_string),
+                entered_by: by.username().to_string(),
+            };
+            tx.put(Tr::Survey, &r.id, &r)?;
+            self.audit_plain(tx, by.username(), Some(role), "survey_record", &r.id, "")?;
+            Ok(r)
         })
     }
 

@@ -405,12 +405,7 @@ pub(crate) struct Tx<'a> {
 impl Tx<'_> {
     /// The current value of a key, with this step's own writes.
     pub fn get_raw(&self, t: Tr, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        if let Some(op) = self
-            .ops
-            .iter()
-            .rev()
-            .find(|o| o.tree == t && o.key == key)
-        {
+        if let Some(op) = self.ops.iter().rev().find(|o| o.tree == t && o.key == key) {
             return Ok(op.value.clone());
         }
         Ok(self.trees.tree(t).get(key)?.map(|v| v.to_vec()))
@@ -668,7 +663,11 @@ mod tests {
         for i in 0..5u32 {
             d.step(t, |tx| {
                 let n = tx.next_counter("c")?;
-                tx.put(Tr::Accounts, format!("user{i}"), &format!("value {n}, \"quoted\"\n"))?;
+                tx.put(
+                    Tr::Accounts,
+                    format!("user{i}"),
+                    &format!("value {n}, \"quoted\"\n"),
+                )?;
                 tx.audit(&AuditEntry {
                     at: time::macros::datetime!(2026-03-02 08:00 +7),
                     account: "a".into(),
@@ -723,7 +722,13 @@ mod tests {
         drop(d);
         // Up to date: nothing replayed.
         let d = Durable::open(&t, &j).unwrap();
-        assert_eq!(d.recovered, Recovered { journal_seq: 6, ..Recovered::default() });
+        assert_eq!(
+            d.recovered,
+            Recovered {
+                journal_seq: 6,
+                ..Recovered::default()
+            }
+        );
     }
 
     #[test]

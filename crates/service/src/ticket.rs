@@ -89,36 +89,34 @@ impl Service {
         let now = self.now();
         let day = day_key(now.date());
         let prefix = def.ticket_prefix.clone();
-        let ticket = self.step(
-            |tx| {
-                let order = tx.next_counter(&format!("ticket/{day}"))?;
-                let seq = tx.next_counter(&format!("ticket/{day}/{prefix}"))?;
-                let t = Ticket {
-                    key: format!("{day}-{order:04}"),
-                    date: now.date(),
-                    number: format!("{prefix}{seq:03}"),
-                    service: def.code.clone(),
-                    issued_at: now,
-                    called_at: None,
-                    counter: None,
-                    called_by: None,
-                    recalls: 0,
-                    status: TicketStatus::Waiting,
-                    application: None,
-                };
-                tx.put(Tr::Tickets, &t.key, &t)?;
-                let e = store::AuditEntry {
-                    at: now,
-                    account: "queue-machine".into(),
-                    role: None,
-                    action: "ticket_take".into(),
-                    subject: t.number.clone(),
-                    detail: def.code.clone(),
-                };
-                tx.audit(&e)?;
-                Ok(t)
-            },
-        )?;
+        let ticket = self.step(|tx| {
+            let order = tx.next_counter(&format!("ticket/{day}"))?;
+            let seq = tx.next_counter(&format!("ticket/{day}/{prefix}"))?;
+            let t = Ticket {
+                key: format!("{day}-{order:04}"),
+                date: now.date(),
+                number: format!("{prefix}{seq:03}"),
+                service: def.code.clone(),
+                issued_at: now,
+                called_at: None,
+                counter: None,
+                called_by: None,
+                recalls: 0,
+                status: TicketStatus::Waiting,
+                application: None,
+            };
+            tx.put(Tr::Tickets, &t.key, &t)?;
+            let e = store::AuditEntry {
+                at: now,
+                account: "queue-machine".into(),
+                role: None,
+                action: "ticket_take".into(),
+                subject: t.number.clone(),
+                detail: def.code.clone(),
+            };
+            tx.audit(&e)?;
+            Ok(t)
+        })?;
         tracing::info!(ticket = %ticket.number, service, "ticket taken");
         Ok(ticket)
     }

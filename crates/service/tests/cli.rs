@@ -201,6 +201,32 @@ fn login_errors_name_what_to_set() {
 }
 
 #[test]
+fn losing_the_index_neither_loses_accounts_nor_reopens_init() {
+    let mut st = Station::new("kedopok.toml");
+    setup(&st);
+    st.ok("loket", &["ticket", "take", "--service", "perekaman"]);
+    // The index folder deleted: a new, empty sled database beside the same journal.
+    st.db = sled::Config::new().temporary(true).open().unwrap();
+    let e = st
+        .run_as(
+            Some("intruder"),
+            Some(Lang::En),
+            &["account", "init", "--name", "X"],
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotPermitted, "{}", e.message);
+    assert!(e.message.contains("has had accounts"), "{}", e.message);
+    // Every account is back, and so is the ticket.
+    let out = st.ok("camat", &["account", "list"]);
+    for u in ["camat", "loket", "operator", "kasi"] {
+        assert!(out.contains(u), "{out}");
+    }
+    assert!(!out.contains("intruder"), "{out}");
+    let out = st.ok("loket", &["ticket", "take", "--service", "perekaman"]);
+    assert!(out.contains("A002"), "{out}");
+}
+
+#[test]
 fn a_bad_office_file_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("office.toml");

@@ -306,7 +306,7 @@ fn open_service(
         cfg,
         std::sync::Arc::new(rekam_service::SystemClock),
     )
-        .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
+    .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
 }
 
 fn authenticate(
