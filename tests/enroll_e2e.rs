@@ -88,6 +88,7 @@ impl Station {
         let store = rekam_station::records::store(&self.config).unwrap();
         let svc = rekam_service::Service::open_with(
             store.db(),
+            &rekam_station::records::service_journal(&self.config),
             rekam_service::OfficeConfig::load(&office()).unwrap(),
             std::sync::Arc::new(rekam_service::SystemClock),
             rekam_service::ServiceOptions::fast_for_tests(),
@@ -328,6 +329,7 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
         let store = rekam_station::records::store(&st.config).unwrap();
         let svc = rekam_service::Service::open_with(
             store.db(),
+            &rekam_station::records::service_journal(&st.config),
             rekam_service::OfficeConfig::load(&office()).unwrap(),
             std::sync::Arc::new(rekam_service::SystemClock),
             rekam_service::ServiceOptions::fast_for_tests(),
@@ -373,6 +375,7 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
         let store = rekam_station::records::store(&st.config).unwrap();
         let svc = rekam_service::Service::open(
             store.db(),
+            &rekam_station::records::service_journal(&st.config),
             rekam_service::OfficeConfig::load(&office()).unwrap(),
             std::sync::Arc::new(rekam_service::SystemClock),
         )
@@ -392,6 +395,7 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
     let store = rekam_station::records::store(&st.config).unwrap();
     let svc = rekam_service::Service::open(
         store.db(),
+        &rekam_station::records::service_journal(&st.config),
         rekam_service::OfficeConfig::load(&office()).unwrap(),
         std::sync::Arc::new(rekam_service::SystemClock),
     )

@@ -23,6 +23,17 @@ pub fn store(config: &StationConfig) -> anyhow::Result<Store> {
     Store::open(&dir).with_context(|| format!("opening the record store {}", dir.display()))
 }
 
+/// The office's journal (staff accounts, applications, the register book, complaints, the
+/// survey), beside the record store's files: the durable copy the service's sled trees are
+/// rebuilt from.
+pub fn service_journal(config: &StationConfig) -> std::path::PathBuf {
+    config
+        .station
+        .data_dir
+        .join("store")
+        .join("service.journal")
+}
+
 /// `rekam key show`.
 pub fn key_show(config: &StationConfig) -> anyhow::Result<String> {
     let key = station_key(config)?;
