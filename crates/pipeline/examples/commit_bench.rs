@@ -8,12 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use firmware_sim::synth::{eye, finger, signature};
 use rekam_device::{Capture, Finger, ImageCapture, PenCapture, PenSample, Pixels, Position};
 use rekam_pipeline::engine::Assessor;
 use rekam_pipeline::{Gate, Gates, Session, StandardAssessor, Step};
 use rekam_record::{seal, Person, Service, Sex, StationKey};
 use rekam_store::Store;
+use rekam_synth::{eye, finger, signature};
 
 fn captures() -> Vec<(Step, Capture)> {
     let mut v = Vec::new();
@@ -52,8 +52,8 @@ fn captures() -> Vec<(Step, Capture)> {
         ));
     }
     // The camera's full-resolution still: a simulated portrait at 1920 x 1080.
-    let face = firmware_sim::synth::face::render(
-        &firmware_sim::synth::face::Portrait {
+    let face = rekam_synth::face::render(
+        &rekam_synth::face::Portrait {
             person: 42,
             birth_year: 1999,
             ..Default::default()

@@ -1,10 +1,10 @@
 //! Golden hashes of every synthetic generator: the quality models are fitted on their output,
 //! so a change to any byte they produce must be deliberate (update the hash and refit).
 
-use firmware_sim::synth::eye::{self, EyeCondition, EyeModel, Side};
-use firmware_sim::synth::face::{self, Lighting, Portrait, Subjects};
-use firmware_sim::synth::finger::{self, Condition, MasterPrint};
-use firmware_sim::synth::signature::{self, SignatureSpec, Style};
+use rekam_synth::eye::{self, EyeCondition, EyeModel, Side};
+use rekam_synth::face::{self, Lighting, Portrait, Subjects};
+use rekam_synth::finger::{self, Condition, MasterPrint};
+use rekam_synth::signature::{self, SignatureSpec, Style};
 use sha2::{Digest, Sha256};
 
 fn hex(bytes: &[u8]) -> String {
