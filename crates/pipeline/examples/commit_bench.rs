@@ -153,7 +153,17 @@ fn main() {
             let c = StandardAssessor.prepare(*step, c.clone());
             let report = StandardAssessor.assess(*step, &c, &person).unwrap();
             q += tq.elapsed();
-            session.offer(*step, c, report).unwrap();
+            let device = rekam_device::DeviceInfo {
+                kind: rekam_pipeline::engine::kind_for(*step),
+                driver: "bench".into(),
+                model: "synthetic".into(),
+                serial: None,
+                firmware: None,
+                port: "memory".into(),
+                details: vec![],
+                simulated: true,
+            };
+            session.offer(*step, c, report, &device).unwrap();
         }
         let te = Instant::now();
         let (manifest, files) = session.build("BENCH", "op", &key.public_hex()).unwrap();
