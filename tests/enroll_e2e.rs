@@ -160,7 +160,21 @@ impl Station {
         let bytes = std::fs::read(&o.path).unwrap();
         let key = rekam_station::records::station_key(&self.config).unwrap();
         let vk = rekam_record::verifying_key_from_hex(&key.public_hex()).unwrap();
-        rekam_record::verify(&bytes, &vk).unwrap().manifest
+        let m = rekam_record::verify(&bytes, &vk).unwrap().manifest;
+        // Every device here is the simulator's (pseudo-terminals, simcam, simiris): each kept
+        // capture says so, and `rekam verify` prints SIMULATED.
+        let kept = m.captures.iter().filter(|c| c.file.is_some()).count();
+        assert_eq!(m.simulated_captures(), kept);
+        let (text, ok) = rekam_station::records::verify_file(&self.config, &o.path, None).unwrap();
+        assert!(ok, "{text}");
+        assert!(
+            text.contains(&format!(
+                "SIMULATED  {kept} of {} captures",
+                m.captures.len()
+            )),
+            "{text}"
+        );
+        m
     }
 }
 

@@ -87,6 +87,17 @@ pub fn verify_file(
                 count(rekam_record::CaptureStatus::Exception),
                 v.attachments.len()
             );
+            if !m.records_devices() {
+                s.push_str("       devices not recorded (rekam-record/1)\n");
+            }
+            let simulated = m.simulated_captures();
+            if simulated > 0 {
+                let _ = writeln!(
+                    s,
+                    "SIMULATED  {simulated} of {} captures were taken by simulated devices: not a person's recording",
+                    m.captures.len()
+                );
+            }
             Ok((s, true))
         }
         Err(e) => Ok((format!("INVALID  {}: {e}\n", file.display()), false)),
