@@ -88,6 +88,7 @@ impl Station {
         let store = rekam_station::records::store(&self.config).unwrap();
         let svc = rekam_service::Service::open_with(
             store.db(),
+            &rekam_station::records::service_journal(&self.config),
             rekam_service::OfficeConfig::load(&office()).unwrap(),
             std::sync::Arc::new(rekam_service::SystemClock),
             rekam_service::ServiceOptions::fast_for_tests(),
@@ -159,7 +160,21 @@ impl Station {
         let bytes = std::fs::read(&o.path).unwrap();
         let key = rekam_station::records::station_key(&self.config).unwrap();
         let vk = rekam_record::verifying_key_from_hex(&key.public_hex()).unwrap();
-        rekam_record::verify(&bytes, &vk).unwrap().manifest
+        let m = rekam_record::verify(&bytes, &vk).unwrap().manifest;
+        // Every device here is the simulator's (pseudo-terminals, simcam, simiris): each kept
+        // capture says so, and `rekam verify` prints SIMULATED.
+        let kept = m.captures.iter().filter(|c| c.file.is_some()).count();
+        assert_eq!(m.simulated_captures(), kept);
+        let (text, ok) = rekam_station::records::verify_file(&self.config, &o.path, None).unwrap();
+        assert!(ok, "{text}");
+        assert!(
+            text.contains(&format!(
+                "SIMULATED  {kept} of {} captures",
+                m.captures.len()
+            )),
+            "{text}"
+        );
+        m
     }
 }
 
@@ -328,6 +343,7 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
         let store = rekam_station::records::store(&st.config).unwrap();
         let svc = rekam_service::Service::open_with(
             store.db(),
+            &rekam_station::records::service_journal(&st.config),
             rekam_service::OfficeConfig::load(&office()).unwrap(),
             std::sync::Arc::new(rekam_service::SystemClock),
             rekam_service::ServiceOptions::fast_for_tests(),
@@ -373,6 +389,7 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
         let store = rekam_station::records::store(&st.config).unwrap();
         let svc = rekam_service::Service::open(
             store.db(),
+            &rekam_station::records::service_journal(&st.config),
             rekam_service::OfficeConfig::load(&office()).unwrap(),
             std::sync::Arc::new(rekam_service::SystemClock),
         )
@@ -392,6 +409,7 @@ fn an_approved_application_moves_to_recorded_with_the_record_id() {
     let store = rekam_station::records::store(&st.config).unwrap();
     let svc = rekam_service::Service::open(
         store.db(),
+        &rekam_station::records::service_journal(&st.config),
         rekam_service::OfficeConfig::load(&office()).unwrap(),
         std::sync::Arc::new(rekam_service::SystemClock),
     )

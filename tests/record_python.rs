@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rekam_device::{Capture, Eye, Finger, ImageCapture, PenCapture, PenSample, Pixels, Position};
+use rekam_device::{
+    Capture, DeviceInfo, Eye, Finger, ImageCapture, PenCapture, PenSample, Pixels, Position,
+};
 use rekam_pipeline::{Decision, Enrollment, Gates, Session, Step};
 use rekam_quality::{Measure, Modality, QualityReport};
 use rekam_record::{Person, Service, Sex, StationKey};
@@ -154,6 +156,44 @@ fn pen() -> PenCapture {
     }
 }
 
+/// The device of each step: real ones, except a simulated camera for the face.
+fn device(step: Step) -> DeviceInfo {
+    let (driver, model, serial, firmware, simulated) = match step {
+        Step::Finger(_) => (
+            "r30x",
+            "R503",
+            Some("00A1B2C3"),
+            Some("hardware 1.0"),
+            false,
+        ),
+        Step::Iris(_) => (
+            "iris_usb",
+            "Rekam IRIS-1",
+            Some("IR00000042"),
+            Some("1.2.0"),
+            false,
+        ),
+        Step::Face => ("simcam", "Rekam simulated camera", None, None, true),
+        Step::Signature => (
+            "isdv4",
+            "Wacom ISDV4 (W8001) pen digitiser",
+            None,
+            Some("0x0105"),
+            false,
+        ),
+    };
+    DeviceInfo {
+        kind: rekam_pipeline::engine::kind_for(step),
+        driver: driver.into(),
+        model: model.into(),
+        serial: serial.map(Into::into),
+        firmware: firmware.map(Into::into),
+        port: "test".into(),
+        details: vec![],
+        simulated,
+    }
+}
+
 /// Records one person: ten fingers (right ring force-captured after three weak attempts, left
 /// little amputated with a photo and a supervisor's approval), both irises, the face and the
 /// signature. Returns the session and, per file name, the (width, height, mode) of each PNG.
@@ -199,7 +239,9 @@ fn session() -> (Session, BTreeMap<String, String>) {
                         position: Position::Finger(f),
                         source_levels: 16,
                     });
-                    let d = s.offer(step, c, report(Modality::Finger, score)).unwrap();
+                    let d = s
+                        .offer(step, c, report(Modality::Finger, score), &device(step))
+                        .unwrap();
                     if f == Finger::RightRing && i == 2 {
                         assert_eq!(d, Decision::ForceCaptured);
                     }
@@ -213,7 +255,8 @@ fn session() -> (Session, BTreeMap<String, String>) {
                     position: Position::Iris(eye),
                     source_levels: 256,
                 });
-                s.offer(step, c, report(Modality::Iris, 81)).unwrap();
+                s.offer(step, c, report(Modality::Iris, 81), &device(step))
+                    .unwrap();
                 let name = match eye {
                     Eye::Right => "right_eye",
                     Eye::Left => "left_eye",
@@ -227,12 +270,18 @@ fn session() -> (Session, BTreeMap<String, String>) {
                     position: Position::Face,
                     source_levels: 256,
                 });
-                s.offer(step, c, report(Modality::Face, 93)).unwrap();
+                s.offer(step, c, report(Modality::Face, 93), &device(step))
+                    .unwrap();
                 pngs.insert("captures/face.png".into(), "240x320 RGB".into());
             }
             Step::Signature => {
-                s.offer(step, Capture::Pen(pen()), report(Modality::Signature, 88))
-                    .unwrap();
+                s.offer(
+                    step,
+                    Capture::Pen(pen()),
+                    report(Modality::Signature, 88),
+                    &device(step),
+                )
+                .unwrap();
             }
         }
     }
@@ -317,7 +366,8 @@ fn python_verifies_a_sealed_record_and_rejects_every_altered_copy() {
         String::from_utf8_lossy(&out.stdout),
         format!(
             "VALID  record {} from station ST-5171-01, sealed {}\n       \
-             14 captures: 12 captured, 1 force-captured, 1 exceptions; 14 files\n",
+             14 captures: 12 captured, 1 force-captured, 1 exceptions; 14 files\n\
+             SIMULATED  1 of 14 captures were taken by simulated devices: not a person's recording\n",
             m.record_id, m.sealed_at
         )
     );

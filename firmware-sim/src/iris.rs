@@ -605,6 +605,10 @@ impl UsbLink for SimUsbLink {
     fn name(&self) -> &str {
         &self.name
     }
+
+    fn simulated(&self) -> bool {
+        true
+    }
 }
 
 /// Simulated scanners plugged into this process, by serial number: what the `simiris` driver

@@ -20,13 +20,8 @@ pub mod iris;
 mod runner;
 pub mod sigpad;
 pub mod umockdev;
-pub mod synth {
-    //! Synthetic biometrics.
-    pub mod eye;
-    pub mod face;
-    pub mod finger;
-    pub mod signature;
-}
+/// The synthetic biometrics the simulated devices present (the `rekam-synth` crate).
+pub use rekam_synth as synth;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

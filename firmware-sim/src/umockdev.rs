@@ -122,6 +122,10 @@ impl<L: UsbLink> UsbLink for RecordingLink<L> {
     fn name(&self) -> &str {
         self.inner.name()
     }
+
+    fn simulated(&self) -> bool {
+        self.inner.simulated()
+    }
 }
 
 /// Where the simulated device sits on the mocked bus.

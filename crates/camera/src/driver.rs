@@ -116,6 +116,7 @@ pub struct Webcam {
     worker: Worker,
     port: String,
     driver: &'static str,
+    simulated: bool,
     config: Config,
     description: CameraDescription,
     formats: Vec<CameraFormat>,
@@ -147,11 +148,13 @@ impl Webcam {
     pub fn open<S: CameraSource>(source: S, config: Config) -> Result<Self, Error> {
         validate(&config)?;
         let driver = source.driver();
+        let simulated = source.simulated();
         let (worker, port, description, current, offered) = start(source)?;
         let mut cam = Self {
             worker,
             port,
             driver,
+            simulated,
             config,
             description,
             formats: Vec::new(),
@@ -738,6 +741,7 @@ impl Device for Webcam {
             firmware: None,
             port: self.port.clone(),
             details,
+            simulated: self.simulated,
         })
     }
 

@@ -27,6 +27,11 @@ pub trait CameraSource: Send + 'static {
     /// The driver name reported in the device information (`v4l`, `simcam`).
     fn driver(&self) -> &'static str;
 
+    /// Whether the camera is known to be a program, not hardware; recorded with every capture.
+    fn simulated(&self) -> bool {
+        false
+    }
+
     /// Opens the camera.
     fn open(self) -> Result<Camera, NokhwaError>;
 }
@@ -114,7 +119,8 @@ impl CameraSource for V4lSource {
 }
 
 /// Any nokhwa capture backend (the simulator's, a test's), plugged in through
-/// `Camera::with_custom`. The backend must already have a format set.
+/// `Camera::with_custom`. The backend must already have a format set. Rekam plugs in only
+/// programs this way, so its captures are reported as simulated.
 pub struct BackendSource {
     port: String,
     driver: &'static str,
@@ -155,6 +161,10 @@ impl CameraSource for BackendSource {
 
     fn driver(&self) -> &'static str {
         self.driver
+    }
+
+    fn simulated(&self) -> bool {
+        true
     }
 
     fn open(self) -> Result<Camera, NokhwaError> {

@@ -30,7 +30,7 @@ pub use capture::{
     Capture, Eye, Finger, ImageCapture, ParsePositionError, PenCapture, PenSample, Pixels, Position,
 };
 pub use error::{DeviceError, ErrorKind, LinkError};
-pub use link::{Link, ScriptedLink, SerialLink, Step};
+pub use link::{is_pseudo_terminal, Link, ScriptedLink, SerialLink, Step};
 pub use options::Options;
 pub use selector::{ParseSelectorError, Selector};
 pub use system::{FixedLister, SerialPortInfo, SystemLister, SystemSnapshot, UsbDeviceInfo};
@@ -85,6 +85,9 @@ pub struct DeviceInfo {
     pub port: String,
     /// Further parameters, in the device's own terms (name, value).
     pub details: Vec<(String, String)>,
+    /// Whether the device is a simulation (a program on a pseudo-terminal, the simulator's
+    /// in-process link or camera): its captures are synthetic. Recorded in every record.
+    pub simulated: bool,
 }
 
 /// One check of a self-test.

@@ -24,6 +24,12 @@ pub trait Link: Send {
 
     /// The port's name, for messages.
     fn name(&self) -> &str;
+
+    /// Whether the other end is known to be a program, not hardware (a pseudo-terminal, a
+    /// simulator's link). Recorded with every capture taken over the link.
+    fn simulated(&self) -> bool {
+        false
+    }
 }
 
 impl<L: Link + ?Sized> Link for Box<L> {
@@ -39,6 +45,9 @@ impl<L: Link + ?Sized> Link for Box<L> {
     fn name(&self) -> &str {
         (**self).name()
     }
+    fn simulated(&self) -> bool {
+        (**self).simulated()
+    }
 }
 
 /// A serial port opened through `serialport`, 8N1, no flow control, held exclusively.
@@ -46,6 +55,7 @@ pub struct SerialLink {
     port: serialport::TTYPort,
     name: String,
     timeout: Duration,
+    pseudo_terminal: bool,
 }
 
 impl std::fmt::Debug for SerialLink {
@@ -80,8 +90,31 @@ impl SerialLink {
             port,
             name: path.to_string(),
             timeout: Duration::from_millis(100),
+            pseudo_terminal: is_pseudo_terminal(std::path::Path::new(path)),
         })
     }
+}
+
+/// Whether `path` (after symlinks) is the slave side of a pseudo-terminal: a character device
+/// of Linux's Unix98 pty slave majors 136-143 (`Documentation/admin-guide/devices.txt`), or of
+/// the legacy BSD pty slave major 3. No fingerprint module or pen digitiser is one; the
+/// simulator's serial devices are.
+///
+/// ```
+/// assert!(!rekam_device::is_pseudo_terminal(std::path::Path::new("/dev/null")));
+/// ```
+pub fn is_pseudo_terminal(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if !meta.file_type().is_char_device() {
+        return false;
+    }
+    let rdev = meta.rdev();
+    // glibc's gnu_dev_major.
+    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
+    (136..=143).contains(&major) || major == 3
 }
 
 fn map_open_error(path: &str, e: serialport::Error) -> LinkError {
@@ -162,6 +195,10 @@ impl Link for SerialLink {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn simulated(&self) -> bool {
+        self.pseudo_terminal
     }
 }
 
@@ -311,6 +348,19 @@ impl Link for ScriptedLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pseudo_terminal_is_told_from_a_device() {
+        let (_master, slave) = serialport::TTYPort::pair().unwrap();
+        let path = serialport::SerialPort::name(&slave).unwrap();
+        assert!(is_pseudo_terminal(std::path::Path::new(&path)), "{path}");
+        let link = SerialLink::open(&path, 57_600).unwrap();
+        assert!(link.simulated());
+        for not in ["/dev/null", "/dev/zero", "/", "/no/such/port"] {
+            assert!(!is_pseudo_terminal(std::path::Path::new(not)), "{not}");
+        }
+        assert!(!ScriptedLink::new([]).simulated());
+    }
 
     #[test]
     fn scripted_link_plays_and_checks() {

@@ -43,6 +43,12 @@ pub trait UsbLink: Send {
 
     /// The device's name for messages, e.g. `usb 001/002 1209:0001`.
     fn name(&self) -> &str;
+
+    /// Whether the other end is known to be a program, not hardware (the simulator's
+    /// in-process link, a device tree emulated by umockdev). Recorded with every capture.
+    fn simulated(&self) -> bool {
+        false
+    }
 }
 
 impl<L: UsbLink + ?Sized> UsbLink for Box<L> {
@@ -60,6 +66,9 @@ impl<L: UsbLink + ?Sized> UsbLink for Box<L> {
     }
     fn name(&self) -> &str {
         (**self).name()
+    }
+    fn simulated(&self) -> bool {
+        (**self).simulated()
     }
 }
 
@@ -200,5 +209,11 @@ impl UsbLink for RusbLink {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Under umockdev (`umockdev-run`, which sets `UMOCKDEV_DIR` for its preload library) the
+    /// USB devices libusb sees are a recording played back, not hardware.
+    fn simulated(&self) -> bool {
+        std::env::var_os("UMOCKDEV_DIR").is_some()
     }
 }

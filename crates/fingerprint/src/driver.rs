@@ -872,6 +872,7 @@ impl<L: Link + 'static> Device for R30x<L> {
             firmware,
             port: self.link.name().to_string(),
             details,
+            simulated: self.link.simulated(),
         })
     }
 

@@ -526,6 +526,7 @@ impl<U: UsbLink + 'static> Device for Iris<U> {
                     .into(),
                 ),
             ],
+            simulated: self.link.simulated(),
         })
     }
 

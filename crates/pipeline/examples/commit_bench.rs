@@ -8,12 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use firmware_sim::synth::{eye, finger, signature};
 use rekam_device::{Capture, Finger, ImageCapture, PenCapture, PenSample, Pixels, Position};
 use rekam_pipeline::engine::Assessor;
 use rekam_pipeline::{Gate, Gates, Session, StandardAssessor, Step};
 use rekam_record::{seal, Person, Service, Sex, StationKey};
 use rekam_store::Store;
+use rekam_synth::{eye, finger, signature};
 
 fn captures() -> Vec<(Step, Capture)> {
     let mut v = Vec::new();
@@ -52,8 +52,8 @@ fn captures() -> Vec<(Step, Capture)> {
         ));
     }
     // The camera's full-resolution still: a simulated portrait at 1920 x 1080.
-    let face = firmware_sim::synth::face::render(
-        &firmware_sim::synth::face::Portrait {
+    let face = rekam_synth::face::render(
+        &rekam_synth::face::Portrait {
             person: 42,
             birth_year: 1999,
             ..Default::default()
@@ -153,7 +153,17 @@ fn main() {
             let c = StandardAssessor.prepare(*step, c.clone());
             let report = StandardAssessor.assess(*step, &c, &person).unwrap();
             q += tq.elapsed();
-            session.offer(*step, c, report).unwrap();
+            let device = rekam_device::DeviceInfo {
+                kind: rekam_pipeline::engine::kind_for(*step),
+                driver: "bench".into(),
+                model: "synthetic".into(),
+                serial: None,
+                firmware: None,
+                port: "memory".into(),
+                details: vec![],
+                simulated: true,
+            };
+            session.offer(*step, c, report, &device).unwrap();
         }
         let te = Instant::now();
         let (manifest, files) = session.build("BENCH", "op", &key.public_hex()).unwrap();

@@ -210,23 +210,28 @@ pub fn run(
                 of: gate.attempts,
             });
             let slot = devices.slot(kind);
+            // The device says what it is before each capture: the record names the device
+            // that took the kept one, even after a swap at the terminal.
             let result = match slot.as_mut() {
-                Some(d) => d.capture(&CaptureRequest::new(
-                    step.position(),
-                    policy.capture_timeout,
-                )),
+                Some(d) => d.info().and_then(|info| {
+                    d.capture(&CaptureRequest::new(
+                        step.position(),
+                        policy.capture_timeout,
+                    ))
+                    .map(|c| (c, info))
+                }),
                 None => Err(DeviceError::new(
                     ErrorKind::NotFound,
                     format!("no {kind} is open"),
                 )),
             };
             match result {
-                Ok(capture) => {
+                Ok((capture, device)) => {
                     let capture = assessor.prepare(step, capture);
                     let report = assessor
                         .assess(step, &capture, session.person())
                         .map_err(|message| EngineError::Quality { step, message })?;
-                    let decision = session.offer(step, capture, report.clone())?;
+                    let decision = session.offer(step, capture, report.clone(), &device)?;
                     observe(&Event::Scored {
                         step,
                         report,
@@ -297,7 +302,16 @@ mod tests {
 
     impl Device for Script {
         fn info(&mut self) -> Result<DeviceInfo, DeviceError> {
-            Err(DeviceError::unsupported("info"))
+            Ok(DeviceInfo {
+                kind: self.1,
+                driver: "script".into(),
+                model: format!("scripted {}", self.1),
+                serial: None,
+                firmware: None,
+                port: "script".into(),
+                details: vec![],
+                simulated: true,
+            })
         }
         fn self_test(&mut self) -> Result<SelfTestReport, DeviceError> {
             Ok(SelfTestReport::default())
@@ -440,6 +454,18 @@ mod tests {
         let (m, _) = s.build("ST", "op", "00").unwrap();
         assert_eq!(m.captures.len(), 14);
         assert_eq!(m.supervisor_id.as_deref(), Some("sup-2"));
+        // Each kept capture names the device the engine took it with; the exception none.
+        for c in &m.captures {
+            let want = match c.modality.as_str() {
+                _ if c.exception.is_some() => None,
+                "finger" => Some("scripted fingerprint"),
+                "iris" => Some("scripted iris"),
+                "face" => Some("scripted camera"),
+                _ => Some("scripted signature_pad"),
+            };
+            assert_eq!(c.device.as_ref().map(|d| d.model.as_str()), want);
+        }
+        assert_eq!(m.simulated_captures(), 13);
     }
 
     #[test]

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use rekam_device::{Capture, Eye, Finger, Pixels, Position};
+use rekam_device::{Capture, DeviceInfo, Eye, Finger, Pixels, Position};
 use rekam_quality::QualityReport;
 use rekam_record::{
-    sha256_hex, Attachment, CaptureEntry, CaptureStatus, Exception, ImageInfo, Manifest, Person,
-    QualityEntry,
+    sha256_hex, Attachment, CaptureDevice, CaptureEntry, CaptureStatus, Exception, ImageInfo,
+    Manifest, Person, QualityEntry,
 };
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +142,17 @@ impl Gates {
     }
 }
 
+/// What a record keeps of the device that took a capture.
+pub fn capture_device(info: &DeviceInfo) -> CaptureDevice {
+    CaptureDevice {
+        driver: info.driver.clone(),
+        model: info.model.clone(),
+        serial: info.serial.clone(),
+        firmware: info.firmware.clone(),
+        simulated: info.simulated,
+    }
+}
+
 /// What the gate decided about an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -161,6 +172,8 @@ pub enum Decision {
 pub struct Slot {
     /// The best capture so far and its quality.
     pub best: Option<(Capture, QualityReport)>,
+    /// The device that took the best capture.
+    pub device: Option<CaptureDevice>,
     /// Attempts made.
     pub attempts: u32,
     /// How it ended, once it has.
@@ -244,6 +257,7 @@ impl Session {
                     *s,
                     Slot {
                         best: None,
+                        device: None,
                         attempts: 0,
                         status: None,
                         exception: None,
@@ -321,14 +335,15 @@ impl Session {
         };
     }
 
-    /// Offers an attempt for the current step. A recapture replaces the kept one only if it is
-    /// at least as good; a score equal to the threshold passes; after the last attempt the best
-    /// is kept as force-captured.
+    /// Offers an attempt for the current step, taken by `device`. A recapture replaces the
+    /// kept one only if it is at least as good; a score equal to the threshold passes; after
+    /// the last attempt the best is kept as force-captured.
     pub fn offer(
         &mut self,
         step: Step,
         capture: Capture,
         report: QualityReport,
+        device: &DeviceInfo,
     ) -> Result<Decision, SessionError> {
         self.check_current(step)?;
         let fits = matches!(
@@ -351,6 +366,7 @@ impl Session {
         let gate = self.gates.for_step(step);
         let slot = self.slots.entry(step).or_insert(Slot {
             best: None,
+            device: None,
             attempts: 0,
             status: None,
             exception: None,
@@ -362,6 +378,7 @@ impl Session {
             .is_none_or(|(_, kept)| report.score >= kept.score);
         if better {
             slot.best = Some((capture, report));
+            slot.device = Some(capture_device(device));
         }
         let best_score = slot.best.as_ref().map_or(0, |(_, r)| r.score);
         let decision = if best_score >= gate.threshold {
@@ -413,6 +430,7 @@ impl Session {
         }
         if let Some(slot) = self.slots.get_mut(&step) {
             slot.best = None;
+            slot.device = None;
             slot.status = Some(CaptureStatus::Exception);
             slot.exception = Some(PendingException {
                 reason: reason.into(),
@@ -453,6 +471,7 @@ impl Session {
         if let Some(s) = self.slots.get_mut(&step) {
             *s = Slot {
                 best: None,
+                device: None,
                 attempts: 0,
                 status: None,
                 exception: None,
@@ -506,6 +525,7 @@ impl Session {
                 sha256: None,
                 image: None,
                 exception: None,
+                device: None,
             };
             if let Some(e) = &slot.exception {
                 let name = format!("exceptions/{pos}.png");
@@ -535,6 +555,7 @@ impl Session {
                 entry.sha256 = Some(sha256_hex(&bytes));
                 entry.file = Some(name.clone());
                 entry.image = info;
+                entry.device = slot.device.clone();
                 files.push(Attachment::new(name, bytes));
             }
             m.captures.push(entry);
@@ -619,6 +640,19 @@ mod tests {
         })
     }
 
+    fn dev(serial: &str) -> DeviceInfo {
+        DeviceInfo {
+            kind: rekam_device::DeviceKind::Fingerprint,
+            driver: "r30x".into(),
+            model: "R503".into(),
+            serial: Some(serial.into()),
+            firmware: Some("hardware 1.0".into()),
+            port: "/dev/ttyUSB0".into(),
+            details: vec![],
+            simulated: serial.starts_with("SIM"),
+        }
+    }
+
     fn complete(s: &mut Session) {
         while let Some(step) = s.current() {
             let c = if step == Step::Signature {
@@ -626,7 +660,7 @@ mod tests {
             } else {
                 image(1, step.position())
             };
-            s.offer(step, c, report(100)).unwrap();
+            s.offer(step, c, report(100), &dev("A1")).unwrap();
         }
     }
 
@@ -652,20 +686,20 @@ mod tests {
         let mut s = Session::new(person(), Gates::default(), vec![]);
         let step = Step::Finger(Finger::RightThumb);
         assert_eq!(
-            s.offer(step, image(1, step.position()), report(30))
+            s.offer(step, image(1, step.position()), report(30), &dev("A1"))
                 .unwrap(),
             Decision::Retry { left: 2 }
         );
         // A worse recapture does not replace the kept one.
         assert_eq!(
-            s.offer(step, image(2, step.position()), report(20))
+            s.offer(step, image(2, step.position()), report(20), &dev("A1"))
                 .unwrap(),
             Decision::Retry { left: 1 }
         );
         assert_eq!(s.slot(step).unwrap().best.as_ref().unwrap().1.score, 30);
         // Equal to the threshold passes.
         assert_eq!(
-            s.offer(step, image(3, step.position()), report(40))
+            s.offer(step, image(3, step.position()), report(40), &dev("A1"))
                 .unwrap(),
             Decision::Accepted
         );
@@ -676,12 +710,13 @@ mod tests {
     fn last_attempt_keeps_the_best_as_force_captured() {
         let mut s = Session::new(person(), Gates::default(), vec![]);
         let step = Step::Finger(Finger::RightThumb);
-        s.offer(step, image(1, step.position()), report(10))
+        s.offer(step, image(1, step.position()), report(10), &dev("A1"))
             .unwrap();
-        s.offer(step, image(2, step.position()), report(35))
+        // The operator swapped scanners between attempts: the kept capture keeps its device.
+        s.offer(step, image(2, step.position()), report(35), &dev("B2"))
             .unwrap();
         assert_eq!(
-            s.offer(step, image(3, step.position()), report(20))
+            s.offer(step, image(3, step.position()), report(20), &dev("SIM3"))
                 .unwrap(),
             Decision::ForceCaptured
         );
@@ -689,6 +724,30 @@ mod tests {
         assert_eq!(slot.status, Some(CaptureStatus::ForceCaptured));
         assert_eq!(slot.best.as_ref().unwrap().1.score, 35);
         assert_eq!(slot.attempts, 3);
+        assert_eq!(
+            slot.device.as_ref().and_then(|d| d.serial.as_deref()),
+            Some("B2")
+        );
+    }
+
+    #[test]
+    fn the_manifest_names_the_device_of_every_kept_capture() {
+        let mut s = Session::new(person(), Gates::default(), vec![]);
+        while let Some(step) = s.current() {
+            let (c, d) = match step {
+                Step::Signature => (pen(), dev("P1")),
+                Step::Face => (image(1, step.position()), dev("SIM-CAM")),
+                _ => (image(1, step.position()), dev("A1")),
+            };
+            s.offer(step, c, report(100), &d).unwrap();
+        }
+        let (m, _) = s.build("ST", "op", "00").unwrap();
+        assert_eq!(m.format, rekam_record::FORMAT);
+        assert!(m.captures.iter().all(|c| c.device.is_some()));
+        assert_eq!(m.simulated_captures(), 1);
+        let face = m.captures.iter().find(|c| c.position == "face").unwrap();
+        let d = face.device.as_ref().unwrap();
+        assert!(d.simulated && d.driver == "r30x" && d.serial.as_deref() == Some("SIM-CAM"));
     }
 
     #[test]
@@ -728,13 +787,18 @@ mod tests {
         s.redo(step);
         assert_eq!(s.current(), Some(step));
         assert!(s
-            .offer(Step::Face, image(1, Position::Face), report(100))
+            .offer(
+                Step::Face,
+                image(1, Position::Face),
+                report(100),
+                &dev("A1")
+            )
             .is_err());
         assert!(matches!(
-            s.offer(step, pen(), report(100)),
+            s.offer(step, pen(), report(100), &dev("A1")),
             Err(SessionError::WrongCapture { .. })
         ));
-        s.offer(step, image(9, step.position()), report(99))
+        s.offer(step, image(9, step.position()), report(99), &dev("A1"))
             .unwrap();
         assert_eq!(s.phase(), &Phase::Review);
         let (m, files) = s.build("ST", "op", "00").unwrap();

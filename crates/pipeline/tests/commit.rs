@@ -45,6 +45,16 @@ fn complete(service: Service) -> Session {
                 measures: vec![],
                 feedback: vec![],
             },
+            &rekam_device::DeviceInfo {
+                kind: rekam_pipeline::engine::kind_for(step),
+                driver: "r30x".into(),
+                model: "R503".into(),
+                serial: Some("00A1B2C3".into()),
+                firmware: None,
+                port: "/dev/ttyUSB0".into(),
+                details: vec![],
+                simulated: false,
+            },
         )
         .unwrap();
     }

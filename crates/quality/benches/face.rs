@@ -14,9 +14,9 @@
 use std::process::Command;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use firmware_sim::synth::face::{render, Portrait};
 use image::{Rgb, RgbImage};
 use rekam_quality::face::{assess, assess_frame, detect_faces, Background};
+use rekam_synth::face::{render, Portrait};
 
 const SAVE: &str = r#"
 import sys

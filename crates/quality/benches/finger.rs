@@ -13,9 +13,9 @@
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use firmware_sim::synth::finger::{impression, Condition, MasterPrint};
 use image::GrayImage;
 use rekam_quality::finger::assess;
+use rekam_synth::finger::{impression, Condition, MasterPrint};
 
 fn images() -> Vec<(u32, u32, GrayImage)> {
     let master = MasterPrint::new(1, 2);

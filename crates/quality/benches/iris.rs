@@ -4,8 +4,8 @@
 //! cargo bench -p rekam-quality --bench iris
 //! ```
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use firmware_sim::synth::eye::{render, EyeCondition, EyeModel, Side};
 use rekam_quality::iris::assess;
+use rekam_synth::eye::{render, EyeCondition, EyeModel, Side};
 
 fn iris(c: &mut Criterion) {
     let model = EyeModel::new(1000, Side::Left);

@@ -5,9 +5,9 @@
 //! cargo bench -p rekam-quality --bench signature
 //! ```
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use firmware_sim::synth::signature::{generate, SignatureSpec, Style};
 use rekam_device::{PenCapture, PenSample};
 use rekam_quality::signature::assess;
+use rekam_synth::signature::{generate, SignatureSpec, Style};
 
 /// The pen series the sigpad driver would build from the simulator's reports.
 fn normal_signature(person: u64) -> PenCapture {

@@ -5,8 +5,8 @@
 //! `cargo run --release -j1 -p rekam-quality --example face_head_model`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use firmware_sim::synth::face::{head_geometry, render, Portrait};
 use rekam_quality::face::{detect_faces, portrait_crop, portrait_crop_rect};
+use rekam_synth::face::{head_geometry, render, Portrait};
 
 fn main() {
     for (w, h) in [(1920u32, 1080u32), (1280, 720), (640, 480)] {

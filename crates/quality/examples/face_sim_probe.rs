@@ -1,8 +1,8 @@
 //! Scores simulated portraits (the 3:4 photo cut from each frame) and prints the codes and
 //! the main measures: `cargo run --release -j1 -p rekam-quality --example face_sim_probe`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
-use firmware_sim::synth::face::{render, Lighting, Portrait, Subjects};
 use rekam_quality::face::{assess_frame, background_for_birth_year};
+use rekam_synth::face::{render, Lighting, Portrait, Subjects};
 
 fn main() {
     let d = Portrait::default;

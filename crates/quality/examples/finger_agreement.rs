@@ -24,8 +24,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use firmware_sim::synth::finger::{impression, Condition, MasterPrint};
 use image::{GrayImage, Luma};
+use rekam_synth::finger::{impression, Condition, MasterPrint};
 
 /// Number of fingers (masters) in the set; masters with `index % 5 < 3` are the training set
 /// (the first 90 alone were the set of the first model; more fingers, same seeds, were added).

@@ -15,7 +15,7 @@
 //! the segmentation (`pupil_x,pupil_y,pupil_r,iris_x,iris_y,iris_r`), and the feedback codes.
 use std::path::{Path, PathBuf};
 
-use firmware_sim::synth::eye::{render, EyeCondition, EyeModel, Side};
+use rekam_synth::eye::{render, EyeCondition, EyeModel, Side};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -566,13 +566,13 @@ fn astronaut_on_blue(astronaut: &RgbImage) -> RgbImage {
     img
 }
 
-// ---- The simulated camera's portraits (firmware-sim), as the station sees them ----
+// ---- The simulated camera's portraits (rekam-synth), as the station sees them ----
 
 mod simulated {
-    use firmware_sim::synth::face::{head_geometry, render, Lighting, Portrait, Subjects};
     use rekam_quality::face::{
         assess_frame, background_for_birth_year, code, portrait_crop_rect, ACCEPT_SCORE,
     };
+    use rekam_synth::face::{head_geometry, render, Lighting, Portrait, Subjects};
 
     use super::codes;
 

@@ -1,12 +1,12 @@
 //! Fingerprint quality on constructed images with known answers, simulated prints
-//! (firmware-sim) and arbitrary input.
+//! (rekam-synth) and arbitrary input.
 #![allow(clippy::unwrap_used)]
 
-use firmware_sim::synth::finger::{impression, Condition, MasterPrint};
 use image::{GrayImage, Luma};
 use proptest::prelude::*;
 use rekam_quality::finger::{assess, code, limits};
 use rekam_quality::{Error, Modality, QualityReport};
+use rekam_synth::finger::{impression, Condition, MasterPrint};
 
 fn m(r: &QualityReport, name: &str) -> f64 {
     r.measure(name).unwrap()

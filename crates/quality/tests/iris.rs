@@ -1,11 +1,11 @@
-//! Iris quality on constructed images, simulated eyes (firmware-sim) and arbitrary images.
+//! Iris quality on constructed images, simulated eyes (rekam-synth) and arbitrary images.
 #![allow(clippy::unwrap_used)]
 
-use firmware_sim::synth::eye::{render, EyeCondition, EyeModel, GroundTruth, Side};
 use image::{GrayImage, Luma};
 use proptest::prelude::*;
 use rekam_quality::iris::{assess, code, limits, segment, ACCEPT_SCORE};
 use rekam_quality::{Error, Modality, QualityReport};
+use rekam_synth::eye::{render, EyeCondition, EyeModel, GroundTruth, Side};
 
 /// Deterministic texture in -1..1 (a hash of the pixel position).
 fn noise(x: u32, y: u32) -> f64 {

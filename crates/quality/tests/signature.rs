@@ -1,11 +1,11 @@
-//! Signature quality on simulated signatures (firmware-sim) and arbitrary pen series.
+//! Signature quality on simulated signatures (rekam-synth) and arbitrary pen series.
 #![allow(clippy::unwrap_used)]
 
-use firmware_sim::synth::signature::{generate, PenReport, SignatureSpec, Style};
 use proptest::prelude::*;
 use rekam_device::{PenCapture, PenSample};
 use rekam_quality::signature::{assess, code, ACCEPT_SCORE};
 use rekam_quality::{Error, Modality, QualityReport};
+use rekam_synth::signature::{generate, PenReport, SignatureSpec, Style};
 
 /// The pen series the sigpad driver would build from the simulator's reports.
 fn capture(reports: &[PenReport], spec: &SignatureSpec) -> PenCapture {

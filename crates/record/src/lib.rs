@@ -31,8 +31,11 @@ use sha2::{Digest, Sha256};
 
 pub use keys::{verifying_key_from_hex, StationKey};
 
-/// The format name written in every manifest.
-pub const FORMAT: &str = "rekam-record/1";
+/// The format name written in every manifest: version 2 records the device of every capture.
+pub const FORMAT: &str = "rekam-record/2";
+/// The first format, read and verified still: it has no `device` in its capture entries, so
+/// nothing in it tells a simulated capture from a real one.
+pub const FORMAT_V1: &str = "rekam-record/1";
 /// The bytes signed are this prefix followed by the archive prefix (domain separation).
 pub const SIGNING_CONTEXT: &[u8] = b"rekam-record-v1\0";
 /// The manifest member's name.
@@ -192,6 +195,24 @@ pub struct CaptureEntry {
     pub image: Option<ImageInfo>,
     /// The exception, when not capturable.
     pub exception: Option<Exception>,
+    /// The device that took the kept capture (absent for an exception, and in format 1).
+    #[serde(default)]
+    pub device: Option<CaptureDevice>,
+}
+
+/// The device that took a capture, as it identified itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureDevice {
+    /// The station's driver (`r30x`, `isdv4`, `iris_usb`, `v4l`, `simcam`, `simiris`).
+    pub driver: String,
+    /// The model the device reports.
+    pub model: String,
+    /// Its serial number, when it reports one.
+    pub serial: Option<String>,
+    /// Its firmware or hardware version, when it reports one.
+    pub firmware: Option<String>,
+    /// A simulated device: the capture is synthetic, not of a person.
+    pub simulated: bool,
 }
 
 /// The record's manifest (`manifest.json`).
@@ -255,6 +276,46 @@ impl Manifest {
             captures: Vec::new(),
         }
     }
+}
+
+impl Manifest {
+    /// Whether the manifest's format records the device of every capture (format 2 on).
+    pub fn records_devices(&self) -> bool {
+        self.format != FORMAT_V1
+    }
+
+    /// How many captures a simulated device took.
+    pub fn simulated_captures(&self) -> usize {
+        self.captures
+            .iter()
+            .filter(|c| c.device.as_ref().is_some_and(|d| d.simulated))
+            .count()
+    }
+}
+
+/// Checks the `device` of every capture entry against the manifest's format: in format 2 each
+/// kept capture names a device with a driver and a model, and an exception names none; format
+/// 1 has no devices.
+fn check_devices(m: &Manifest) -> Result<(), RecordError> {
+    for c in &m.captures {
+        let bad = |what: &str| {
+            Err(RecordError::Manifest(format!(
+                "the capture {} {what}",
+                c.position
+            )))
+        };
+        match (&c.device, m.format.as_str()) {
+            (Some(_), FORMAT_V1) => return bad("names a device, which format 1 has not"),
+            (_, FORMAT_V1) => {}
+            (None, _) if c.file.is_some() => return bad("does not name the device that took it"),
+            (Some(_), _) if c.file.is_none() => return bad("names a device but holds no capture"),
+            (Some(d), _) if d.driver.is_empty() || d.model.is_empty() => {
+                return bad("names a device without its driver or model")
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A file stored in the archive.
@@ -349,6 +410,13 @@ pub fn seal(
     }
     m.sealed_at = now_rfc3339();
     m.station_public_key = key.public_hex();
+    if m.format != FORMAT {
+        return Err(RecordError::Manifest(format!(
+            "a record is sealed as {FORMAT}, not '{}'",
+            m.format
+        )));
+    }
+    check_devices(&m)?;
     for c in &m.captures {
         let named = c.file.iter().map(|f| (f, &c.sha256)).chain(
             c.exception
@@ -454,12 +522,13 @@ pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<Verified, RecordError>
     }
     let manifest: Manifest = serde_json::from_slice(manifest_member.data)
         .map_err(|e| RecordError::Manifest(e.to_string()))?;
-    if manifest.format != FORMAT {
+    if manifest.format != FORMAT && manifest.format != FORMAT_V1 {
         return Err(RecordError::Manifest(format!(
-            "format '{}' is not {FORMAT}",
+            "format '{}' is neither {FORMAT} nor {FORMAT_V1}",
             manifest.format
         )));
     }
+    check_devices(&manifest)?;
     if unhex(&manifest.station_public_key).as_deref() != Some(key.as_bytes().as_slice()) {
         return Err(RecordError::BadSignature);
     }
@@ -554,6 +623,13 @@ mod tests {
                 source_levels: 16,
             }),
             exception: None,
+            device: Some(CaptureDevice {
+                driver: "r30x".into(),
+                model: "R503".into(),
+                serial: Some("00A1B2C3".into()),
+                firmware: Some("hardware 1.2".into()),
+                simulated: false,
+            }),
         });
         (m, vec![Attachment::new("captures/right_index.png", png)])
     }
@@ -624,6 +700,90 @@ mod tests {
         a[0].data.push(9);
         assert!(seal(&m, &a, &key).is_err());
         assert!(seal(&m, &[], &key).is_err());
+    }
+
+    /// Signs `manifest_json` and `files` as `seal` would, without any of its checks: records
+    /// of format 1 and malformed ones.
+    fn sign_raw(manifest_json: &[u8], files: &[Attachment], key: &StationKey) -> Vec<u8> {
+        let mut out = Vec::new();
+        tar::append(&mut out, MANIFEST, manifest_json).unwrap();
+        for a in files {
+            tar::append(&mut out, &a.name, &a.data).unwrap();
+        }
+        let mut msg = SIGNING_CONTEXT.to_vec();
+        msg.extend_from_slice(&out);
+        out.extend_from_slice(&tail(&key.sign(&msg)).unwrap());
+        out
+    }
+
+    #[test]
+    fn format_2_names_the_device_of_every_capture() {
+        let key = StationKey::generate();
+        let (m, a) = sample(&key);
+        let bytes = seal(&m, &a, &key).unwrap();
+        let json = String::from_utf8(tar::read(&bytes).unwrap()[0].data.to_vec()).unwrap();
+        assert!(json.starts_with(r#"{"format":"rekam-record/2","#), "{json}");
+        assert!(
+            json.contains(r#""exception":null,"device":{"driver":"r30x","model":"R503","serial":"00A1B2C3","firmware":"hardware 1.2","simulated":false}}"#),
+            "{json}"
+        );
+        let v = verify(&bytes, &key.verifying_key()).unwrap();
+        assert!(v.manifest.records_devices());
+        assert_eq!(v.manifest.simulated_captures(), 0);
+
+        let mut sim = m.clone();
+        if let Some(d) = sim.captures[0].device.as_mut() {
+            d.simulated = true;
+        }
+        let v = verify(&seal(&sim, &a, &key).unwrap(), &key.verifying_key()).unwrap();
+        assert_eq!(v.manifest.simulated_captures(), 1);
+
+        // The sealer refuses a capture without its device, and so does the verifier.
+        let mut anonymous = m.clone();
+        anonymous.captures[0].device = None;
+        let e = seal(&anonymous, &a, &key).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("right_index does not name the device"),
+            "{e}"
+        );
+        anonymous.station_public_key = key.public_hex();
+        let raw = sign_raw(&serde_json::to_vec(&anonymous).unwrap(), &a, &key);
+        let e = verify(&raw, &key.verifying_key()).unwrap_err();
+        assert!(e.to_string().contains("does not name the device"), "{e}");
+        let mut blank = m.clone();
+        if let Some(d) = blank.captures[0].device.as_mut() {
+            d.model.clear();
+        }
+        assert!(seal(&blank, &a, &key).is_err());
+    }
+
+    #[test]
+    fn a_format_1_record_still_verifies_and_records_no_devices() {
+        let key = StationKey::generate();
+        let (mut m, a) = sample(&key);
+        m.format = FORMAT_V1.into();
+        m.captures[0].device = None;
+        // A format-1 manifest, as Rekam 0.1 wrote it: no `device` field at all.
+        let json = serde_json::to_string(&m)
+            .unwrap()
+            .replace(r#","device":null"#, "");
+        assert!(!json.contains("device"));
+        let v = verify(&sign_raw(json.as_bytes(), &a, &key), &key.verifying_key()).unwrap();
+        assert!(!v.manifest.records_devices());
+        assert_eq!(v.manifest.simulated_captures(), 0);
+        // Format 1 with a device is not a record Rekam wrote; neither is an unknown format.
+        let (mut with_device, _) = sample(&key);
+        with_device.format = FORMAT_V1.into();
+        let raw = sign_raw(&serde_json::to_vec(&with_device).unwrap(), &a, &key);
+        assert!(verify(&raw, &key.verifying_key()).is_err());
+        let (mut future, _) = sample(&key);
+        future.format = "rekam-record/3".into();
+        let raw = sign_raw(&serde_json::to_vec(&future).unwrap(), &a, &key);
+        let e = verify(&raw, &key.verifying_key()).unwrap_err();
+        assert!(e.to_string().contains("rekam-record/3"), "{e}");
+        // And nothing is sealed as format 1 any more.
+        assert!(seal(&m, &a, &key).is_err());
     }
 
     #[test]

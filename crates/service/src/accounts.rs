@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
-use crate::store::{self, decode, encode};
+use crate::store::{self, decode, Tr};
 use crate::{Lang, Service};
 
 /// A staff role. An account holds one or more; each step of the flow names the roles that may
@@ -195,6 +195,20 @@ fn check_password(p: &str) -> Result<()> {
     }
 }
 
+fn no_account(username: &str) -> Error {
+    Error::not_found(
+        format!("Tidak ada akun {username}."),
+        format!("There is no account {username}."),
+    )
+}
+
+fn accounts_exist() -> Error {
+    Error::not_permitted(
+        "Stasiun ini sudah pernah punya akun; masuk sebagai kepala kantor atau teknisi untuk membuat akun.",
+        "This station has had accounts already; log in as head of office or technician to create one.",
+    )
+}
+
 fn wrong_login() -> Error {
     Error::not_permitted(
         "Nama akun atau kata sandi salah.",
@@ -219,16 +233,13 @@ impl Service {
         store::get(&self.trees.accounts, username)
     }
 
-    fn save_account(&self, a: &Account) -> Result<()> {
-        self.trees
-            .accounts
-            .insert(a.username.as_bytes(), encode(a)?)?;
-        Ok(())
-    }
-
-    /// Whether any account exists (the first one may be created without logging in).
+    /// Whether the station has ever had an account (the first one may be created without
+    /// logging in): an account in the index, or the journalled mark the first account left,
+    /// or a journal with damaged lines (which might have held accounts).
     pub fn has_accounts(&self) -> Result<bool> {
-        Ok(!self.trees.accounts.is_empty())
+        Ok(!self.trees.accounts.is_empty()
+            || self.trees.meta.contains_key(store::HAD_ACCOUNTS)?
+            || !self.recovered().damaged_lines.is_empty())
     }
 
     /// Creates an account. The first account of a station is created with `by = None` and must
@@ -248,10 +259,7 @@ impl Service {
             }
             None => {
                 if self.has_accounts()? {
-                    return Err(Error::not_permitted(
-                        "Sudah ada akun; masuk sebagai kepala kantor atau teknisi untuk membuat akun.",
-                        "Accounts exist already; log in as head of office or technician to create one.",
-                    ));
+                    return Err(accounts_exist());
                 }
                 if !roles.iter().any(|r| ADMIN_ROLES.contains(r)) {
                     return Err(Error::invalid(
@@ -276,12 +284,6 @@ impl Service {
                 "An account needs at least one role.",
             ));
         }
-        if self.load_account(username)?.is_some() {
-            return Err(Error::conflict(
-                format!("Akun {username} sudah ada."),
-                format!("Account {username} exists already."),
-            ));
-        }
         let mut rs = roles.to_vec();
         rs.sort();
         rs.dedup();
@@ -296,15 +298,29 @@ impl Service {
             created_at: self.now(),
             created_by: created_by.clone(),
         };
-        self.save_account(&acc)?;
         let roles_s: Vec<&str> = acc.roles.iter().map(|r| r.as_str()).collect();
-        self.audit_plain(
-            &created_by,
-            by.and_then(|a| ADMIN_ROLES.iter().copied().find(|r| a.has(*r))),
-            "account_create",
-            username,
-            &roles_s.join(","),
-        )?;
+        self.step(|tx| {
+            // Checked again under the step's lock: two first accounts cannot both pass.
+            if by.is_none() && self.has_accounts()? {
+                return Err(accounts_exist());
+            }
+            if tx.get::<Account>(Tr::Accounts, username)?.is_some() {
+                return Err(Error::conflict(
+                    format!("Akun {username} sudah ada."),
+                    format!("Account {username} exists already."),
+                ));
+            }
+            tx.put(Tr::Accounts, username, &acc)?;
+            tx.put(Tr::Meta, store::HAD_ACCOUNTS, &true)?;
+            self.audit_plain(
+                tx,
+                &created_by,
+                by.and_then(|a| ADMIN_ROLES.iter().copied().find(|r| a.has(*r))),
+                "account_create",
+                username,
+                &roles_s.join(","),
+            )
+        })?;
         tracing::info!(account = username, "account created");
         Ok(acc)
     }
@@ -313,7 +329,7 @@ impl Service {
     /// in a row the account is locked for `accounts.lockout_minutes`.
     pub fn authenticate(&self, username: &str, password: &str) -> Result<Actor> {
         let now = self.now();
-        let Some(mut acc) = self.load_account(username)? else {
+        let Some(acc) = self.load_account(username)? else {
             return Err(wrong_login());
         };
         if acc.disabled {
@@ -347,34 +363,44 @@ impl Service {
             })
             .unwrap_or(false);
         if ok {
-            if acc.failures != 0 || acc.locked_until.is_some() {
-                acc.failures = 0;
-                acc.locked_until = None;
-                self.save_account(&acc)?;
-            }
-            self.audit_plain(username, None, "login", username, "")?;
-            return Ok(Actor {
-                username: acc.username,
-                display_name: acc.display_name,
-                roles: acc.roles,
+            return self.step(|tx| {
+                let mut acc = tx.get::<Account>(Tr::Accounts, username)?.unwrap_or(acc);
+                if acc.failures != 0 || acc.locked_until.is_some() {
+                    acc.failures = 0;
+                    acc.locked_until = None;
+                    tx.put(Tr::Accounts, username, &acc)?;
+                }
+                self.audit_plain(tx, username, None, "login", username, "")?;
+                Ok(Actor {
+                    username: acc.username,
+                    display_name: acc.display_name,
+                    roles: acc.roles,
+                })
             });
         }
-        acc.failures += 1;
         let max = self.office.accounts.max_failures;
-        let err = if acc.failures >= max {
-            acc.failures = 0;
-            acc.locked_until = Some(now + self.office.accounts.lockout);
-            tracing::warn!(account = username, "account locked after repeated failures");
-            self.audit_plain(username, None, "lockout", username, "")?;
-            let mins = self.office.accounts.lockout.whole_minutes();
-            Error::not_permitted(
-                format!("Kata sandi salah {max} kali; akun {username} dikunci {mins} menit."),
-                format!("{max} wrong passwords; account {username} is locked for {mins} minutes."),
-            )
-        } else {
-            wrong_login()
-        };
-        self.save_account(&acc)?;
+        let err = self.step(|tx| {
+            // Counted on the stored account, under the step's lock.
+            let mut acc = tx.get::<Account>(Tr::Accounts, username)?.unwrap_or(acc);
+            acc.failures += 1;
+            let err = if acc.failures >= max {
+                acc.failures = 0;
+                acc.locked_until = Some(now + self.office.accounts.lockout);
+                tracing::warn!(account = username, "account locked after repeated failures");
+                self.audit_plain(tx, username, None, "lockout", username, "")?;
+                let mins = self.office.accounts.lockout.whole_minutes();
+                Error::not_permitted(
+                    format!("Kata sandi salah {max} kali; akun {username} dikunci {mins} menit."),
+                    format!(
+                        "{max} wrong passwords; account {username} is locked for {mins} minutes."
+                    ),
+                )
+            } else {
+                wrong_login()
+            };
+            tx.put(Tr::Accounts, username, &acc)?;
+            Ok(err)
+        })?;
         Err(err)
     }
 
@@ -388,22 +414,40 @@ impl Service {
             )?;
         }
         check_password(new_password)?;
-        let mut acc = self.account(username)?;
-        acc.password_hash = self.hash_password(new_password)?;
-        acc.failures = 0;
-        acc.locked_until = None;
-        self.save_account(&acc)?;
-        self.audit_plain(&by.username, None, "password_change", username, "")
+        self.account(username)?;
+        let hash = self.hash_password(new_password)?;
+        self.update_account(username, |acc| {
+            acc.password_hash = hash;
+            acc.failures = 0;
+            acc.locked_until = None;
+            Ok((&by.username, None, "password_change", ""))
+        })
+    }
+
+    /// Changes a stored account and audits it, in one step.
+    fn update_account<'a>(
+        &self,
+        username: &str,
+        f: impl FnOnce(&mut Account) -> Result<(&'a str, Option<Role>, &'a str, &'a str)>,
+    ) -> Result<()> {
+        self.step(|tx| {
+            let mut acc = tx
+                .get::<Account>(Tr::Accounts, username)?
+                .ok_or_else(|| no_account(username))?;
+            let (account, role, action, detail) = f(&mut acc)?;
+            tx.put(Tr::Accounts, username, &acc)?;
+            self.audit_plain(tx, account, role, action, username, detail)
+        })
     }
 
     /// Lifts a lockout.
     pub fn unlock_account(&self, by: &Actor, username: &str) -> Result<()> {
         let role = by.require(&ADMIN_ROLES, "membuka kunci akun", "unlock accounts")?;
-        let mut acc = self.account(username)?;
-        acc.failures = 0;
-        acc.locked_until = None;
-        self.save_account(&acc)?;
-        self.audit_plain(&by.username, Some(role), "account_unlock", username, "")
+        self.update_account(username, |acc| {
+            acc.failures = 0;
+            acc.locked_until = None;
+            Ok((&by.username, Some(role), "account_unlock", ""))
+        })
     }
 
     /// Disables or re-enables an account.
@@ -415,21 +459,17 @@ impl Service {
                 "You cannot disable your own account.",
             ));
         }
-        let mut acc = self.account(username)?;
-        acc.disabled = disabled;
-        self.save_account(&acc)?;
         let what = if disabled { "disabled" } else { "enabled" };
-        self.audit_plain(&by.username, Some(role), "account_disable", username, what)
+        self.update_account(username, |acc| {
+            acc.disabled = disabled;
+            Ok((&by.username, Some(role), "account_disable", what))
+        })
     }
 
     /// One account.
     pub fn account(&self, username: &str) -> Result<Account> {
-        self.load_account(username)?.ok_or_else(|| {
-            Error::not_found(
-                format!("Tidak ada akun {username}."),
-                format!("There is no account {username}."),
-            )
-        })
+        self.load_account(username)?
+            .ok_or_else(|| no_account(username))
     }
 
     /// All accounts, by user name.
@@ -451,7 +491,7 @@ mod tests {
 
     #[test]
     fn first_account_bootstraps_then_admin_is_needed() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         assert!(!svc.has_accounts().unwrap());
         let e = svc
             .create_account(None, "ani", "Ani", &[Role::Operator], "rahasia123")
@@ -498,7 +538,7 @@ mod tests {
 
     #[test]
     fn stored_hash_is_argon2id_and_not_the_password() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         svc.create_account(None, "camat", "C", &[Role::HeadOfOffice], "rahasia123")
             .unwrap();
         let acc = svc.account("camat").unwrap();
@@ -521,10 +561,11 @@ mod tests {
             argon2::Params::default()
         );
         let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = tempfile::tempdir().unwrap();
         let clock = std::sync::Arc::new(crate::TestClock::new(
             time::macros::datetime!(2026-03-02 08:00 +7),
         ));
-        let svc = Service::open(&db, office(KEDOPOK), clock).unwrap();
+        let svc = Service::open(&db, &dir.path().join("j"), office(KEDOPOK), clock).unwrap();
         svc.create_account(None, "camat", "C", &[Role::HeadOfOffice], "rahasia123")
             .unwrap();
         let h = svc.account("camat").unwrap().password_hash;
@@ -533,7 +574,7 @@ mod tests {
 
     #[test]
     fn lockout_after_five_failures_then_expires() {
-        let (svc, clock) = service(KEDOPOK);
+        let (svc, clock, _dir) = service(KEDOPOK);
         svc.create_account(None, "camat", "C", &[Role::HeadOfOffice], "rahasia123")
             .unwrap();
         for i in 1..=4 {
@@ -562,7 +603,7 @@ mod tests {
 
     #[test]
     fn unknown_user_and_wrong_password_read_the_same() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         svc.create_account(None, "camat", "C", &[Role::HeadOfOffice], "rahasia123")
             .unwrap();
         let a = svc
@@ -578,7 +619,7 @@ mod tests {
 
     #[test]
     fn unlock_disable_and_password_change() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let admin = staff(&svc);
         for _ in 0..5 {
             let _ = svc.authenticate("ani", "salah");
@@ -598,5 +639,97 @@ mod tests {
         let e = svc.authenticate("ani", "baru-12345").unwrap_err();
         assert!(e.message(Lang::Id).contains("dinonaktifkan"));
         assert!(svc.set_account_disabled(&admin, "camat", true).is_err());
+    }
+
+    /// Opens sled at `path` as the record store does: an index sled calls corrupt is moved
+    /// aside and a new one opened (the journal fills it).
+    fn open_index(path: &std::path::Path) -> sled::Db {
+        match sled::Config::new().path(path).open() {
+            Ok(db) => db,
+            Err(_) => {
+                std::fs::rename(path, path.with_extension("damaged")).unwrap();
+                sled::Config::new().path(path).open().unwrap()
+            }
+        }
+    }
+
+    fn open_at(dir: &std::path::Path) -> (sled::Db, Service) {
+        let db = open_index(&dir.join("index"));
+        let clock = std::sync::Arc::new(crate::TestClock::new(
+            time::macros::datetime!(2026-03-02 08:00 +7),
+        ));
+        let svc = Service::open_with(
+            &db,
+            &dir.join("service.journal"),
+            office(KEDOPOK),
+            clock,
+            crate::ServiceOptions::fast_for_tests(),
+        )
+        .unwrap();
+        (db, svc)
+    }
+
+    #[test]
+    fn a_deleted_index_keeps_init_refused_and_a_scribbled_one_keeps_logins() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (_db, svc) = open_at(dir.path());
+            staff(&svc);
+            svc.flush().unwrap();
+        }
+        // The index folder deleted.
+        std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+        {
+            let (_db, svc) = open_at(dir.path());
+            assert!(svc.recovered().rebuilt);
+            let e = svc
+                .create_account(None, "baru", "Baru", &[Role::HeadOfOffice], PW)
+                .unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::NotPermitted);
+            assert!(svc.authenticate("kasi", PW).unwrap().has(Role::Supervisor));
+            assert_eq!(svc.accounts().unwrap().len(), 7);
+            svc.flush().unwrap();
+        }
+        // Every file of the index overwritten with (seeded) random bytes.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for e in std::fs::read_dir(dir.path().join("index")).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                let len = std::fs::metadata(&p).unwrap().len().max(4096) as usize;
+                let junk: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        x as u8
+                    })
+                    .collect();
+                std::fs::write(&p, junk).unwrap();
+            }
+        }
+        let (_db, svc) = open_at(dir.path());
+        assert!(svc.recovered().rebuilt);
+        for u in [
+            "camat", "loket", "operator", "kasi", "cetak", "teknisi", "ani",
+        ] {
+            svc.authenticate(u, PW)
+                .unwrap_or_else(|e| panic!("{u}: {e}"));
+        }
+        assert!(svc.has_accounts().unwrap());
+    }
+
+    #[test]
+    fn init_is_refused_once_the_station_had_accounts_even_with_none_in_the_index() {
+        let (svc, _clock, _dir) = service(KEDOPOK);
+        staff(&svc);
+        // Even were every account gone from the index, the journalled mark stays.
+        svc.trees.accounts.clear().unwrap();
+        assert!(svc.has_accounts().unwrap());
+        assert_eq!(
+            svc.create_account(None, "baru", "Baru", &[Role::HeadOfOffice], PW)
+                .unwrap_err()
+                .kind(),
+            crate::ErrorKind::NotPermitted
+        );
     }
 }

@@ -10,18 +10,18 @@
 //!
 //! A recording-only service (Kedopok, 004) ends at `Registered`. Every step is one [`Action`]
 //! given to [`transition`], which checks the actor's role and the current state; the
-//! [`Service`] methods persist the result and the audit entry in one sled transaction.
+//! [`Service`] methods persist the result and the audit entry in one step, journalled
+//! and fsynced before it is acknowledged (see [`crate::store`]).
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::config::{ExtensionReason, Milestone, OfficeConfig, Party, Product, ServiceDef};
 use crate::eligibility::{self, Eligibility, MaritalStatus};
 use crate::error::{Error, Result};
 use crate::nik::{FamilyCardNo, Nik};
-use crate::store::{self, decode, encode, AuditEntry};
-use crate::ticket::{abort, day_key, decode_ticket, TicketStatus};
+use crate::store::{self, decode, AuditEntry, Tr};
+use crate::ticket::{day_key, Ticket, TicketStatus};
 use crate::{Actor, Lang, Msg, Role, Service};
 
 /// The person the card is for.
@@ -826,15 +826,8 @@ impl Service {
             }
         };
         let day = day_key(now.date());
-        let trees = (
-            &self.trees.applications,
-            &self.trees.counters,
-            &self.trees.tickets,
-            &self.trees.by_nik,
-            &self.trees.audit,
-        );
-        let app = trees.transaction(|(apps, counters, tickets, by_nik, audit)| {
-            let seq = store::next_counter_tx(counters, &format!("app/{day}"))?;
+        let app = self.step(|tx| {
+            let seq = tx.next_counter(&format!("app/{day}"))?;
             let id = format!("PM-{day}-{seq:04}");
             let entry = AuditEntry {
                 at: now,
@@ -867,26 +860,22 @@ impl Service {
                 history: vec![entry.clone()],
             };
             if let Some(k) = &ticket_key {
-                let Some(raw) = tickets.get(k.as_bytes())? else {
-                    return Err(abort(Error::Storage("a ticket vanished".into())));
+                let Some(mut t) = tx.get::<Ticket>(Tr::Tickets, k)? else {
+                    return Err(Error::Storage("a ticket vanished".into()));
                 };
-                let mut t = decode_ticket(&raw).map_err(abort)?;
                 if t.status != TicketStatus::Called {
-                    return Err(abort(Error::conflict(
+                    return Err(Error::conflict(
                         format!("Nomor {} sudah dilayani.", t.number),
                         format!("Ticket {} is served already.", t.number),
-                    )));
+                    ));
                 }
                 t.status = TicketStatus::Served;
                 t.application = Some(id.clone());
-                tickets.insert(k.as_bytes(), encode(&t).map_err(abort)?)?;
+                tx.put(Tr::Tickets, k, &t)?;
             }
-            apps.insert(id.as_bytes(), encode(&app).map_err(abort)?)?;
-            by_nik.insert(format!("{}/{id}", applicant.nik).as_bytes(), &[])?;
-            audit.insert(
-                &store::audit_key(now, audit.generate_id()?),
-                encode(&entry).map_err(abort)?,
-            )?;
+            tx.put(Tr::Applications, &id, &app)?;
+            tx.put_raw(Tr::ByNik, format!("{}/{id}", applicant.nik), Vec::new());
+            tx.audit(&entry)?;
             Ok(app)
         })?;
         tracing::info!(application = %app.id, service = %app.service, "application opened");
@@ -967,21 +956,14 @@ impl Service {
         let year = now.year();
         let month = now.month() as u8;
         let office = &self.office;
-        let trees = (
-            &self.trees.applications,
-            &self.trees.counters,
-            &self.trees.register,
-            &self.trees.audit,
-        );
-        let next = trees.transaction(|(apps, counters, register, audit)| {
-            let Some(raw) = apps.get(id.as_bytes())? else {
-                return Err(abort(not_found(id)));
+        let next = self.step(|tx| {
+            let Some(app) = tx.get::<Application>(Tr::Applications, id)? else {
+                return Err(not_found(id));
             };
-            let app: Application = decode(&raw).map_err(abort)?;
             let mut number = None;
             let mut seq = 0;
             if action == Action::Register {
-                seq = store::next_counter_tx(counters, &format!("register/{year}"))?;
+                seq = tx.next_counter(&format!("register/{year}"))?;
                 number = Some(
                     office
                         .register_format
@@ -996,8 +978,8 @@ impl Service {
                 now,
                 register_number: number.as_deref(),
             };
-            let next = transition(&app, ctx, by, &action).map_err(abort)?;
-            apps.insert(id.as_bytes(), encode(&next).map_err(abort)?)?;
+            let next = transition(&app, ctx, by, &action)?;
+            tx.put(Tr::Applications, id, &next)?;
             if let (Some(_), Some(entry)) = (&number, &next.register) {
                 let row = RegisterRow {
                     number: entry.number.clone(),
@@ -1006,16 +988,10 @@ impl Service {
                     service: next.service.clone(),
                     by: by.username().to_string(),
                 };
-                register.insert(
-                    format!("{year:04}/{seq:06}").as_bytes(),
-                    encode(&row).map_err(abort)?,
-                )?;
+                tx.put(Tr::Register, format!("{year:04}/{seq:06}"), &row)?;
             }
             if let Some(entry) = next.history.last() {
-                audit.insert(
-                    &store::audit_key(now, audit.generate_id()?),
-                    encode(entry).map_err(abort)?,
-                )?;
+                tx.audit(entry)?;
             }
             Ok(next)
         })?;
@@ -1167,22 +1143,16 @@ impl Service {
         f: impl Fn(&mut Application) -> Result<AuditEntry>,
     ) -> Result<Application> {
         let id = id.trim();
-        let trees = (&self.trees.applications, &self.trees.audit);
-        let app = trees.transaction(|(apps, audit)| {
-            let Some(raw) = apps.get(id.as_bytes())? else {
-                return Err(abort(not_found(id)));
+        self.step(|tx| {
+            let Some(mut app) = tx.get::<Application>(Tr::Applications, id)? else {
+                return Err(not_found(id));
             };
-            let mut app: Application = decode(&raw).map_err(abort)?;
-            let entry = f(&mut app).map_err(abort)?;
+            let entry = f(&mut app)?;
             app.history.push(entry.clone());
-            apps.insert(id.as_bytes(), encode(&app).map_err(abort)?)?;
-            audit.insert(
-                &store::audit_key(entry.at, audit.generate_id()?),
-                encode(&entry).map_err(abort)?,
-            )?;
+            tx.put(Tr::Applications, id, &app)?;
+            tx.audit(&entry)?;
             Ok(app)
-        })?;
-        Ok(app)
+        })
     }
 
     /// The pickup register: printed cards not yet collected, oldest first, with their age.
@@ -1300,7 +1270,7 @@ mod tests {
 
     #[test]
     fn roles_only_do_their_own_steps() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let op = svc.authenticate("operator", PW).unwrap();
@@ -1368,7 +1338,7 @@ mod tests {
 
     #[test]
     fn wrong_state_is_a_conflict_that_names_the_state() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let kasi = svc.authenticate("kasi", PW).unwrap();
         let loket = svc.authenticate("loket", PW).unwrap();
@@ -1392,7 +1362,7 @@ mod tests {
 
     #[test]
     fn sent_back_then_rechecked_keeps_the_clock() {
-        let (svc, clock) = service(KEDOPOK);
+        let (svc, clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();
@@ -1456,7 +1426,7 @@ mod tests {
 
     #[test]
     fn unknown_requirement_code_is_refused() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let app = open(&svc, &loket, "perekaman", adult());
@@ -1475,7 +1445,7 @@ mod tests {
 
     #[test]
     fn recording_is_done_once_per_person() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();
@@ -1511,7 +1481,7 @@ mod tests {
 
     #[test]
     fn register_numbers_follow_each_other_and_link_later() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();
@@ -1565,16 +1535,15 @@ mod tests {
 
     #[test]
     fn a_failed_step_allocates_no_register_number() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let op = svc.authenticate("operator", PW).unwrap();
         let app = open(&svc, &loket, "perekaman", adult());
         assert!(svc.apply(&op, &app.id, Action::Register).is_err());
-        assert_eq!(
-            store::next_counter(&svc.trees.counters, "register/2026").unwrap(),
-            1,
-            "the aborted transaction must not have used a number"
+        assert!(
+            !svc.trees.counters.contains_key("register/2026").unwrap(),
+            "the failed step must not have used a number"
         );
     }
 }

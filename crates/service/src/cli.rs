@@ -517,18 +517,20 @@ fn invalid(lang: Lang, id: &str, en: &str) -> anyhow::Error {
     })
 }
 
-/// Runs one command against the caller's database.
+/// Runs one command against the caller's database and the office's journal (see
+/// [`Service::open`]).
 pub fn run(
     cmd: ServiceCommand,
     db: &sled::Db,
+    journal: &Path,
     office: &Path,
     ctx: Context<'_>,
 ) -> anyhow::Result<()> {
     let config =
         OfficeConfig::load(office).map_err(|e| cli_err(e, ctx.lang.unwrap_or_default()))?;
     let lang = ctx.lang.unwrap_or(config.lang);
-    let svc =
-        Service::open_with(db, config, ctx.clock, ctx.options).map_err(|e| cli_err(e, lang))?;
+    let svc = Service::open_with(db, journal, config, ctx.clock, ctx.options)
+        .map_err(|e| cli_err(e, lang))?;
     let mut r = Run {
         svc,
         lang,

@@ -13,7 +13,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::config::ChannelKind;
 use crate::error::{Error, Result};
-use crate::store::{self, decode, encode};
+use crate::store::{self, decode, Tr};
 use crate::ticket::day_key;
 use crate::{Actor, Lang, Role, Service};
 
@@ -313,48 +313,64 @@ impl Service {
             "Write the remedy asked.",
         )?;
         let now = self.now();
-        let seq = store::next_counter(
-            &self.trees.counters,
-            &format!("complaint/{}", day_key(now.date())),
-        )?;
-        let filed_late = new
-            .service_date
-            .is_some_and(|d| now.date() > d + Duration::days(30));
-        let complaint = Complaint {
-            id: format!("AD-{}-{seq:04}", day_key(now.date())),
-            received_at: now,
-            channel: new.channel,
-            complainant: c,
-            confidential: new.confidential,
-            shortfall,
-            loss: new
-                .loss
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty()),
-            remedy,
-            service_date: new.service_date,
-            application: new.application,
-            filed_late,
-            recorded_by: by.username().to_string(),
-            follow_ups: Vec::new(),
-            answer: None,
-            status: ComplaintStatus::Received,
-            closed_at: None,
-        };
-        self.save_complaint(&complaint)?;
-        self.audit_plain(
-            by.username(),
-            None,
-            "complaint_record",
-            &complaint.id,
-            complaint.channel.as_str(),
-        )?;
-        Ok(complaint)
+        self.step(|tx| {
+            let seq = tx.next_counter(&format!("complaint/{}", day_key(now.date())))?;
+            let filed_late = new
+                .service_date
+                .is_some_and(|d| now.date() > d + Duration::days(30));
+            let complaint = Complaint {
+                id: format!("AD-{}-{seq:04}", day_key(now.date())),
+                received_at: now,
+                channel: new.channel,
+                complainant: c,
+                confidential: new.confidential,
+                shortfall,
+                loss: new
+                    .loss
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+                remedy,
+                service_date: new.service_date,
+                application: new.application,
+                filed_late,
+                recorded_by: by.username().to_string(),
+                follow_ups: Vec::new(),
+                answer: None,
+                status: ComplaintStatus::Received,
+                closed_at: None,
+            };
+            tx.put(Tr::Complaints, &complaint.id, &complaint)?;
+            self.audit_plain(
+                tx,
+                by.username(),
+                None,
+                "complaint_record",
+                &complaint.id,
+                complaint.channel.as_str(),
+            )?;
+            Ok(complaint)
+        })
     }
 
-    fn save_complaint(&self, c: &Complaint) -> Result<()> {
-        self.trees.complaints.insert(c.id.as_bytes(), encode(c)?)?;
-        Ok(())
+    /// Changes a stored complaint (`f` checks its state first) and audits it, in one step.
+    fn update_complaint(
+        &self,
+        by: &Actor,
+        role: Role,
+        id: &str,
+        action: &str,
+        f: impl FnOnce(&mut Complaint) -> Result<()>,
+    ) -> Result<Complaint> {
+        let id = id.trim();
+        self.step(|tx| {
+            let mut c = tx
+                .get::<Complaint>(Tr::Complaints, id)?
+                .ok_or_else(|| not_found(id))?;
+            f(&mut c)?;
+            tx.put(Tr::Complaints, id, &c)?;
+            self.audit_plain(tx, by.username(), Some(role), action, &c.id, "")?;
+            Ok(c)
+        })
     }
 
     /// One complaint.
@@ -391,29 +407,28 @@ impl Service {
             "follow complaints up",
         )?;
         let what = text(what, "Tuliskan tindak lanjutnya.", "Write the follow-up.")?;
-        let mut c = self.complaint(id)?;
-        if matches!(
-            c.status,
-            ComplaintStatus::Answered | ComplaintStatus::Closed
-        ) {
-            return Err(Error::conflict(
-                format!("Pengaduan {} sudah {}.", c.id, c.status.label(Lang::Id)),
-                format!(
-                    "Complaint {} is {} already.",
-                    c.id,
-                    c.status.label(Lang::En)
-                ),
-            ));
-        }
-        c.follow_ups.push(FollowUp {
-            at: self.now(),
-            by: by.username().to_string(),
-            text: what,
-        });
-        c.status = ComplaintStatus::FollowedUp;
-        self.save_complaint(&c)?;
-        self.audit_plain(by.username(), Some(role), "complaint_follow_up", &c.id, "")?;
-        Ok(c)
+        self.update_complaint(by, role, id, "complaint_follow_up", |c| {
+            if matches!(
+                c.status,
+                ComplaintStatus::Answered | ComplaintStatus::Closed
+            ) {
+                return Err(Error::conflict(
+                    format!("Pengaduan {} sudah {}.", c.id, c.status.label(Lang::Id)),
+                    format!(
+                        "Complaint {} is {} already.",
+                        c.id,
+                        c.status.label(Lang::En)
+                    ),
+                ));
+            }
+            c.follow_ups.push(FollowUp {
+                at: self.now(),
+                by: by.username().to_string(),
+                text: what,
+            });
+            c.status = ComplaintStatus::FollowedUp;
+            Ok(())
+        })
     }
 
     /// Records the answer sent back through the channel the complaint came by (004 h); a
@@ -425,32 +440,31 @@ impl Service {
             "answer complaints",
         )?;
         let answer = text(answer, "Tuliskan jawabannya.", "Write the answer.")?;
-        let mut c = self.complaint(id)?;
-        if c.status != ComplaintStatus::FollowedUp {
-            return Err(Error::conflict(
-                format!(
-                    "Pengaduan {} berstatus {}; jawaban dikirim setelah ditindaklanjuti.",
-                    c.id,
-                    c.status.label(Lang::Id)
-                ),
-                format!(
-                    "Complaint {} is {}; the answer goes out after the follow-up.",
-                    c.id,
-                    c.status.label(Lang::En)
-                ),
-            ));
-        }
-        let via = ReplyVia::for_channel(c.channel);
-        c.answer = Some(Answer {
-            at: self.now(),
-            by: by.username().to_string(),
-            via,
-            text: answer,
-        });
-        c.status = ComplaintStatus::Answered;
-        self.save_complaint(&c)?;
-        self.audit_plain(by.username(), Some(role), "complaint_answer", &c.id, "")?;
-        Ok(c)
+        self.update_complaint(by, role, id, "complaint_answer", |c| {
+            if c.status != ComplaintStatus::FollowedUp {
+                return Err(Error::conflict(
+                    format!(
+                        "Pengaduan {} berstatus {}; jawaban dikirim setelah ditindaklanjuti.",
+                        c.id,
+                        c.status.label(Lang::Id)
+                    ),
+                    format!(
+                        "Complaint {} is {}; the answer goes out after the follow-up.",
+                        c.id,
+                        c.status.label(Lang::En)
+                    ),
+                ));
+            }
+            let via = ReplyVia::for_channel(c.channel);
+            c.answer = Some(Answer {
+                at: self.now(),
+                by: by.username().to_string(),
+                via,
+                text: answer,
+            });
+            c.status = ComplaintStatus::Answered;
+            Ok(())
+        })
     }
 
     /// Closes an answered complaint.
@@ -460,7 +474,7 @@ impl Service {
             "menutup pengaduan",
             "close complaints",
         )?;
-        let mut c = self.complaint(id)?;
+        self.update_complaint(by, role, id, "complaint_close", |c| {
         if c.status != ComplaintStatus::Answered {
             return Err(Error::conflict(
                 format!(
@@ -475,9 +489,8 @@ impl Service {
         }
         c.status = ComplaintStatus::Closed;
         c.closed_at = Some(self.now());
-        self.save_complaint(&c)?;
-        self.audit_plain(by.username(), Some(role), "complaint_close", &c.id, "")?;
-        Ok(c)
+        Ok(())
+        })
     }
 
     /// The quarterly recap for the head of office (003 11.8).
@@ -528,8 +541,10 @@ impl Service {
             by: by.username().to_string(),
             at: self.now(),
         };
-        self.trees.recaps.insert(key.as_bytes(), encode(&a)?)?;
-        self.audit_plain(by.username(), Some(role), "recap_approve", &key, "")
+        self.step(|tx| {
+            tx.put(Tr::Recaps, &key, &a)?;
+            self.audit_plain(tx, by.username(), Some(role), "recap_approve", &key, "")
+        })
     }
 }
 
@@ -558,7 +573,7 @@ mod tests {
 
     #[test]
     fn lifecycle_and_roles() {
-        let (svc, clock) = service(KEDOPOK);
+        let (svc, clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();
@@ -604,7 +619,7 @@ mod tests {
 
     #[test]
     fn unpublished_channel_and_missing_identity_are_refused() {
-        let (svc, _clock) = service(YOSOWILANGUN);
+        let (svc, _clock, _dir) = service(YOSOWILANGUN);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let e = svc
@@ -633,7 +648,7 @@ mod tests {
 
     #[test]
     fn confidential_and_late() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let mut n = new(ChannelKind::InPerson);

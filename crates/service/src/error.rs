@@ -131,6 +131,12 @@ impl From<sled::Error> for Error {
     }
 }
 
+impl From<rekam_journal::JournalError> for Error {
+    fn from(e: rekam_journal::JournalError) -> Error {
+        Error::Storage(e.to_string())
+    }
+}
+
 impl From<sled::transaction::TransactionError<Error>> for Error {
     fn from(e: sled::transaction::TransactionError<Error>) -> Error {
         match e {

@@ -25,8 +25,10 @@
 //! let office = OfficeConfig::load(std::path::Path::new(concat!(
 //!     env!("CARGO_MANIFEST_DIR"), "/../../config/offices/kedopok.toml")))?;
 //! let db = sled::Config::new().temporary(true).open()?;
+//! let dir = tempfile::tempdir()?;
+//! let journal = dir.path().join("service.journal");
 //! let clock = Arc::new(TestClock::new(datetime!(2026-03-02 08:00 +7)));
-//! let svc = Service::open_with(&db, office, clock, ServiceOptions::fast_for_tests())?;
+//! let svc = Service::open_with(&db, &journal, office, clock, ServiceOptions::fast_for_tests())?;
 //! svc.create_account(None, "camat", "Camat Kedopok", &[Role::HeadOfOffice], "rahasia-123")?;
 //! let camat = svc.authenticate("camat", "rahasia-123")?;
 //! assert!(camat.has(Role::HeadOfOffice));
@@ -92,30 +94,41 @@ impl ServiceOptions {
 pub struct Service {
     db: sled::Db,
     trees: store::Trees,
+    durable: store::Durable,
     office: OfficeConfig,
     clock: Arc<dyn Clock>,
     options: ServiceOptions,
 }
 
 impl Service {
-    /// Opens the workflow on the caller's database (the crate opens no path of its own; it uses
-    /// its `service.*` trees) with the default options.
-    pub fn open(db: &sled::Db, office: OfficeConfig, clock: Arc<dyn Clock>) -> Result<Service> {
-        Service::open_with(db, office, clock, ServiceOptions::default())
+    /// Opens the workflow on the caller's database (in its `service.*` trees) and the journal
+    /// at `journal` (created 0600 if missing), with the default options. The journal is the
+    /// durable copy of every step; sled is rebuilt from it when it is behind, lost or damaged
+    /// (see [`Service::recovered`]).
+    pub fn open(
+        db: &sled::Db,
+        journal: &std::path::Path,
+        office: OfficeConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Service> {
+        Service::open_with(db, journal, office, clock, ServiceOptions::default())
     }
 
     /// Opens with explicit options.
     pub fn open_with(
         db: &sled::Db,
+        journal: &std::path::Path,
         office: OfficeConfig,
         clock: Arc<dyn Clock>,
         options: ServiceOptions,
     ) -> Result<Service> {
         let trees = store::Trees::open(db)?;
+        let durable = store::Durable::open(&trees, journal)?;
         tracing::debug!(office = %office.office.code, "service store opened");
         Ok(Service {
             db: db.clone(),
             trees,
+            durable,
             office,
             clock,
             options,
@@ -142,7 +155,19 @@ impl Service {
         self.now().date()
     }
 
-    /// Writes everything to disk (sled's flush).
+    /// What opening found in the journal and sled, and what it repaired.
+    pub fn recovered(&self) -> &store::Recovered {
+        &self.durable.recovered
+    }
+
+    /// Runs one step: its writes are journalled and fsynced, then applied to sled, before it
+    /// returns; nothing is written when it fails.
+    pub(crate) fn step<R>(&self, f: impl FnOnce(&mut store::Tx<'_>) -> Result<R>) -> Result<R> {
+        self.durable.step(&self.trees, f)
+    }
+
+    /// Writes sled's cache to disk (sled's flush). Every step is durable in the journal
+    /// already; this only spares the next start a rebuild.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
@@ -166,8 +191,10 @@ impl Service {
         Ok(out)
     }
 
+    /// Adds an audit entry, stamped now, to the step.
     pub(crate) fn audit_plain(
         &self,
+        tx: &mut store::Tx<'_>,
         account: &str,
         role: Option<Role>,
         action: &str,
@@ -182,8 +209,7 @@ impl Service {
             subject: subject.to_string(),
             detail: detail.to_string(),
         };
-        let key = store::audit_key(e.at, self.db.generate_id()?);
-        self.trees.audit.insert(key, store::encode(&e)?)?;
+        tx.audit(&e)?;
         tracing::info!(action, subject, account, "service action");
         Ok(())
     }

@@ -922,7 +922,7 @@ mod tests {
     /// limit, one still open past its deadline, one returned and one refused.
     #[test]
     fn monthly_report_numbers_by_hand() {
-        let (svc, clock) = service(KEDOPOK);
+        let (svc, clock, _dir) = service(KEDOPOK);
         let camat = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();
@@ -1020,7 +1020,7 @@ mod tests {
 
     #[test]
     fn daily_register_lists_entries_and_queue() {
-        let (svc, clock) = service(KEDOPOK);
+        let (svc, clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let kasi = svc.authenticate("kasi", PW).unwrap();

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::error::{Error, Result};
-use crate::store::{self, encode};
+use crate::store::{self, Tr};
 use crate::ticket::day_key;
 use crate::{Actor, Lang, Role, Service};
 
@@ -246,17 +246,19 @@ impl Service {
         }
         let now = self.now();
         let day = day_key(now.date());
-        let seq = store::next_counter(&self.trees.counters, &format!("survey/{day}"))?;
-        let r = SurveyResponse {
-            id: format!("SK-{day}-{seq:04}"),
-            at: now,
-            scores,
-            service: service.map(str::to_string),
-            entered_by: by.username().to_string(),
-        };
-        self.trees.survey.insert(r.id.as_bytes(), encode(&r)?)?;
-        self.audit_plain(by.username(), Some(role), "survey_record", &r.id, "")?;
-        Ok(r)
+        self.step(|tx| {
+            let seq = tx.next_counter(&format!("survey/{day}"))?;
+            let r = SurveyResponse {
+                id: format!("SK-{day}-{seq:04}"),
+                at: now,
+                scores,
+                service: service.map(str::to_string),
+                entered_by: by.username().to_string(),
+            };
+            tx.put(Tr::Survey, &r.id, &r)?;
+            self.audit_plain(tx, by.username(), Some(role), "survey_record", &r.id, "")?;
+            Ok(r)
+        })
     }
 
     /// Responses entered on `from..to` (`to` exclusive).
@@ -369,7 +371,7 @@ mod tests {
 
     #[test]
     fn scores_outside_one_to_four_are_refused() {
-        let (svc, _clock) = service(KEDOPOK);
+        let (svc, _clock, _dir) = service(KEDOPOK);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         let e = svc

@@ -23,18 +23,21 @@ pub fn office(text: &str) -> OfficeConfig {
     OfficeConfig::parse(text).unwrap()
 }
 
-/// A service on a temporary database, the clock at Monday 2 March 2026, 08:00 WIB.
-pub fn service(text: &str) -> (Service, Arc<TestClock>) {
+/// A service on a temporary database and journal (in the returned folder), the clock at
+/// Monday 2 March 2026, 08:00 WIB.
+pub fn service(text: &str) -> (Service, Arc<TestClock>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
     let db = sled::Config::new().temporary(true).open().unwrap();
     let clock = Arc::new(TestClock::new(datetime!(2026-03-02 08:00 +7)));
     let svc = Service::open_with(
         &db,
+        &dir.path().join("service.journal"),
         office(text),
         clock.clone(),
         ServiceOptions::fast_for_tests(),
     )
     .unwrap();
-    (svc, clock)
+    (svc, clock, dir)
 }
 
 /// Creates one account per role (password [`PW`]) and returns the head of office.

@@ -3,11 +3,10 @@
 //! waiting time is from taking the ticket to the first call.
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::error::{Error, Result};
-use crate::store::{self, decode, encode};
+use crate::store::{self, encode, Tr};
 use crate::{Actor, Role, Service};
 
 /// Where a ticket is.
@@ -90,39 +89,34 @@ impl Service {
         let now = self.now();
         let day = day_key(now.date());
         let prefix = def.ticket_prefix.clone();
-        let ticket = (&self.trees.counters, &self.trees.tickets, &self.trees.audit).transaction(
-            |(counters, tickets, audit)| {
-                let order = store::next_counter_tx(counters, &format!("ticket/{day}"))?;
-                let seq = store::next_counter_tx(counters, &format!("ticket/{day}/{prefix}"))?;
-                let t = Ticket {
-                    key: format!("{day}-{order:04}"),
-                    date: now.date(),
-                    number: format!("{prefix}{seq:03}"),
-                    service: def.code.clone(),
-                    issued_at: now,
-                    called_at: None,
-                    counter: None,
-                    called_by: None,
-                    recalls: 0,
-                    status: TicketStatus::Waiting,
-                    application: None,
-                };
-                tickets.insert(t.key.as_bytes(), encode(&t).map_err(abort)?)?;
-                let e = store::AuditEntry {
-                    at: now,
-                    account: "queue-machine".into(),
-                    role: None,
-                    action: "ticket_take".into(),
-                    subject: t.number.clone(),
-                    detail: def.code.clone(),
-                };
-                audit.insert(
-                    &store::audit_key(now, audit.generate_id()?),
-                    encode(&e).map_err(abort)?,
-                )?;
-                Ok(t)
-            },
-        )?;
+        let ticket = self.step(|tx| {
+            let order = tx.next_counter(&format!("ticket/{day}"))?;
+            let seq = tx.next_counter(&format!("ticket/{day}/{prefix}"))?;
+            let t = Ticket {
+                key: format!("{day}-{order:04}"),
+                date: now.date(),
+                number: format!("{prefix}{seq:03}"),
+                service: def.code.clone(),
+                issued_at: now,
+                called_at: None,
+                counter: None,
+                called_by: None,
+                recalls: 0,
+                status: TicketStatus::Waiting,
+                application: None,
+            };
+            tx.put(Tr::Tickets, &t.key, &t)?;
+            let e = store::AuditEntry {
+                at: now,
+                account: "queue-machine".into(),
+                role: None,
+                action: "ticket_take".into(),
+                subject: t.number.clone(),
+                detail: def.code.clone(),
+            };
+            tx.audit(&e)?;
+            Ok(t)
+        })?;
         tracing::info!(ticket = %ticket.number, service, "ticket taken");
         Ok(ticket)
     }
@@ -141,13 +135,23 @@ impl Service {
             .ok_or_else(|| no_ticket(&number))
     }
 
-    fn update_ticket(&self, old: &Ticket, new: &Ticket) -> Result<bool> {
-        let swapped = self.trees.tickets.compare_and_swap(
-            old.key.as_bytes(),
-            Some(encode(old)?),
-            Some(encode(new)?),
-        )?;
-        Ok(swapped.is_ok())
+    /// Stores `new` in place of `old` with its audit entry, in one step; `false` (nothing
+    /// written) when the stored ticket is no longer `old`.
+    fn update_ticket(
+        &self,
+        old: &Ticket,
+        new: &Ticket,
+        audit: (&Actor, Role, &str, &str),
+    ) -> Result<bool> {
+        let (by, role, action, detail) = audit;
+        self.step(|tx| {
+            if tx.get_raw(Tr::Tickets, old.key.as_bytes())? != Some(encode(old)?) {
+                return Ok(false);
+            }
+            tx.put(Tr::Tickets, &new.key, new)?;
+            self.audit_plain(tx, by.username(), Some(role), action, &new.number, detail)?;
+            Ok(true)
+        })
     }
 
     /// Calls the longest-waiting ticket (of one service, or of any) to `counter`.
@@ -177,8 +181,7 @@ impl Service {
             t.called_at = Some(self.now());
             t.counter = Some(counter.trim().to_string());
             t.called_by = Some(by.username().to_string());
-            if self.update_ticket(&old, &t)? {
-                self.audit_plain(by.username(), Some(role), "ticket_call", &t.number, counter)?;
+            if self.update_ticket(&old, &t, (by, role, "ticket_call", counter))? {
                 return Ok(t);
             }
         }
@@ -207,10 +210,9 @@ impl Service {
         let mut t = old.clone();
         t.recalls += 1;
         t.status = TicketStatus::Called;
-        if !self.update_ticket(&old, &t)? {
+        if !self.update_ticket(&old, &t, (by, role, "ticket_recall", ""))? {
             return Err(Error::conflict("Coba lagi.", "Try again."));
         }
-        self.audit_plain(by.username(), Some(role), "ticket_recall", &t.number, "")?;
         Ok(t)
     }
 
@@ -226,21 +228,11 @@ impl Service {
         }
         let mut t = old.clone();
         t.status = TicketStatus::NoShow;
-        if !self.update_ticket(&old, &t)? {
+        if !self.update_ticket(&old, &t, (by, role, "ticket_no_show", ""))? {
             return Err(Error::conflict("Coba lagi.", "Try again."));
         }
-        self.audit_plain(by.username(), Some(role), "ticket_no_show", &t.number, "")?;
         Ok(t)
     }
-}
-
-pub(crate) fn abort(e: Error) -> sled::transaction::ConflictableTransactionError<Error> {
-    sled::transaction::ConflictableTransactionError::Abort(e)
-}
-
-/// Decodes a ticket (used by the application module inside a transaction).
-pub(crate) fn decode_ticket(b: &[u8]) -> Result<Ticket> {
-    decode(b)
 }
 
 #[cfg(test)]
@@ -250,7 +242,7 @@ mod tests {
 
     #[test]
     fn numbers_per_prefix_reset_daily() {
-        let (svc, clock) = service(LUMAJANG);
+        let (svc, clock, _dir) = service(LUMAJANG);
         assert_eq!(svc.take_ticket("new_card").unwrap().number, "A001");
         assert_eq!(svc.take_ticket("lost").unwrap().number, "C001");
         assert_eq!(svc.take_ticket("new_card").unwrap().number, "A002");
@@ -264,7 +256,7 @@ mod tests {
 
     #[test]
     fn call_next_in_order_measures_waiting_time() {
-        let (svc, clock) = service(LUMAJANG);
+        let (svc, clock, _dir) = service(LUMAJANG);
         let _ = staff(&svc);
         let loket = svc.authenticate("loket", PW).unwrap();
         svc.take_ticket("new_card").unwrap();

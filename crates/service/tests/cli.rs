@@ -18,6 +18,7 @@ struct Cli {
 
 struct Station {
     db: sled::Db,
+    dir: tempfile::TempDir,
     clock: Arc<TestClock>,
     office: PathBuf,
 }
@@ -28,6 +29,7 @@ impl Station {
     fn new(office: &str) -> Station {
         Station {
             db: sled::Config::new().temporary(true).open().unwrap(),
+            dir: tempfile::tempdir().unwrap(),
             clock: Arc::new(TestClock::new(datetime!(2026-03-02 08:00 +7))),
             office: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/offices"))
                 .join(office),
@@ -46,6 +48,7 @@ impl Station {
         let r = cli::run(
             cli.cmd,
             &self.db,
+            &self.dir.path().join("service.journal"),
             &self.office,
             Context {
                 credentials: Credentials {
@@ -195,6 +198,32 @@ fn login_errors_name_what_to_set() {
         .run_as(Some("x2"), None, &["account", "init", "--name", "X"])
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotPermitted);
+}
+
+#[test]
+fn losing_the_index_neither_loses_accounts_nor_reopens_init() {
+    let mut st = Station::new("kedopok.toml");
+    setup(&st);
+    st.ok("loket", &["ticket", "take", "--service", "perekaman"]);
+    // The index folder deleted: a new, empty sled database beside the same journal.
+    st.db = sled::Config::new().temporary(true).open().unwrap();
+    let e = st
+        .run_as(
+            Some("intruder"),
+            Some(Lang::En),
+            &["account", "init", "--name", "X"],
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotPermitted, "{}", e.message);
+    assert!(e.message.contains("has had accounts"), "{}", e.message);
+    // Every account is back, and so is the ticket.
+    let out = st.ok("camat", &["account", "list"]);
+    for u in ["camat", "loket", "operator", "kasi"] {
+        assert!(out.contains(u), "{out}");
+    }
+    assert!(!out.contains("intruder"), "{out}");
+    let out = st.ok("loket", &["ticket", "take", "--service", "perekaman"]);
+    assert!(out.contains("A002"), "{out}");
 }
 
 #[test]

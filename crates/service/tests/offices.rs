@@ -27,6 +27,7 @@ struct Office {
     kasi: Actor,
     cetak: Actor,
     camat: Actor,
+    _dir: tempfile::TempDir,
 }
 
 fn office_text(file: &str) -> String {
@@ -40,9 +41,16 @@ fn at(file: &str, start: OffsetDateTime) -> Office {
 
 fn at_with(config: OfficeConfig, start: OffsetDateTime) -> Office {
     let db = sled::Config::new().temporary(true).open().unwrap();
+    let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TestClock::new(start));
-    let svc =
-        Service::open_with(&db, config, clock.clone(), ServiceOptions::fast_for_tests()).unwrap();
+    let svc = Service::open_with(
+        &db,
+        &dir.path().join("service.journal"),
+        config,
+        clock.clone(),
+        ServiceOptions::fast_for_tests(),
+    )
+    .unwrap();
     svc.create_account(None, "camat", "Camat", &[Role::HeadOfOffice], PW)
         .unwrap();
     let camat = svc.authenticate("camat", PW).unwrap();
@@ -62,6 +70,7 @@ fn at_with(config: OfficeConfig, start: OffsetDateTime) -> Office {
         camat,
         svc,
         clock,
+        _dir: dir,
     }
 }
 

@@ -372,6 +372,7 @@ impl<L: Link + 'static> Device for Isdv4<L> {
                 ),
                 ("baud".into(), self.config.baud.to_string()),
             ],
+            simulated: self.link.simulated(),
         })
     }
 

@@ -166,6 +166,7 @@ fn enrollment(devices: &StationConfig, out_dir: &Path, lang: Lang) -> anyhow::Re
         let store = crate::records::store(&config)?;
         let svc = rekam_service::Service::open(
             store.db(),
+            &crate::records::service_journal(&config),
             rekam_service::OfficeConfig::load(&office)
                 .map_err(|e| anyhow::anyhow!("{}", e.message(rekam_service::Lang::En)))?,
             std::sync::Arc::new(rekam_service::SystemClock),

@@ -294,13 +294,19 @@ pub fn check_header(person: &Person, confirm: bool, lang: Lang) -> anyhow::Resul
 fn open_service(
     office: &Path,
     db: &rekam_service::sled::Db,
+    journal: &Path,
     lang: Lang,
 ) -> anyhow::Result<rekam_service::Service> {
     let sl = service_lang(lang);
     let cfg = rekam_service::OfficeConfig::load(office)
         .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))?;
-    rekam_service::Service::open(db, cfg, std::sync::Arc::new(rekam_service::SystemClock))
-        .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
+    rekam_service::Service::open(
+        db,
+        journal,
+        cfg,
+        std::sync::Arc::new(rekam_service::SystemClock),
+    )
+    .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
 }
 
 fn authenticate(
@@ -347,7 +353,12 @@ pub fn run(
     // Recording once: refuse before anyone spends ten minutes at the scanners.
     rekam_pipeline::check_recording_once(&store, &req.person.nik, req.person.service)
         .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
-    let svc = open_service(&req.office, store.db(), lang)?;
+    let svc = open_service(
+        &req.office,
+        store.db(),
+        &crate::records::service_journal(config),
+        lang,
+    )?;
     let staff = authenticate(&svc, &req.operator, rekam_service::Role::Operator, lang)?;
     let operator_id = staff.username().to_string();
     let supervisor_id = match &req.supervisor {

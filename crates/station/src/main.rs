@@ -305,6 +305,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             rekam_service::cli::run(
                 *command,
                 store.db(),
+                &records::service_journal(&config),
                 &office,
                 rekam_service::cli::Context {
                     credentials: rekam_service::cli::Credentials::from_env(user),

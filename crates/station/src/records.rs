@@ -23,6 +23,17 @@ pub fn store(config: &StationConfig) -> anyhow::Result<Store> {
     Store::open(&dir).with_context(|| format!("opening the record store {}", dir.display()))
 }
 
+/// The office's journal (staff accounts, applications, the register book, complaints, the
+/// survey), beside the record store's files: the durable copy the service's sled trees are
+/// rebuilt from.
+pub fn service_journal(config: &StationConfig) -> std::path::PathBuf {
+    config
+        .station
+        .data_dir
+        .join("store")
+        .join("service.journal")
+}
+
 /// `rekam key show`.
 pub fn key_show(config: &StationConfig) -> anyhow::Result<String> {
     let key = station_key(config)?;
@@ -76,6 +87,17 @@ pub fn verify_file(
                 count(rekam_record::CaptureStatus::Exception),
                 v.attachments.len()
             );
+            if !m.records_devices() {
+                s.push_str("       devices not recorded (rekam-record/1)\n");
+            }
+            let simulated = m.simulated_captures();
+            if simulated > 0 {
+                let _ = writeln!(
+                    s,
+                    "SIMULATED  {simulated} of {} captures were taken by simulated devices: not a person's recording",
+                    m.captures.len()
+                );
+            }
             Ok((s, true))
         }
         Err(e) => Ok((format!("INVALID  {}: {e}\n", file.display()), false)),

@@ -50,6 +50,13 @@ pub fn make_record(rng: &mut impl Rng, key: &StationKey, n: u64) -> Vec<u8> {
         sha256: Some(sha256_hex(&blob)),
         image: None,
         exception: None,
+        device: Some(rekam_record::CaptureDevice {
+            driver: "simcam".into(),
+            model: "test".into(),
+            serial: None,
+            firmware: None,
+            simulated: true,
+        }),
     });
     seal(&m, &[Attachment::new("captures/face.png", blob)], key).unwrap()
 }

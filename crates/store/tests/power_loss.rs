@@ -57,6 +57,13 @@ fn make_record(
         sha256: Some(sha256_hex(&blob)),
         image: None,
         exception: None,
+        device: Some(rekam_record::CaptureDevice {
+            driver: "simcam".into(),
+            model: "test".into(),
+            serial: None,
+            firmware: None,
+            simulated: true,
+        }),
     });
     seal(
         &m,

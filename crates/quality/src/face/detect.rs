@@ -7,9 +7,14 @@ use rustface::{Detector, ImageData};
 
 use super::FaceBox;
 
-/// The SeetaFace frontal model shipped inside the `rustface` crate, embedded at build time
-/// (see `build.rs`).
-static MODEL: &[u8] = include_bytes!(env!("REKAM_SEETAFACE_MODEL"));
+/// The SeetaFace frontal detection model (`seeta_fd_frontal_v1.0.bin`, BSD 2-Clause, as shipped
+/// in the `rustface` 0.1.7 package), kept in this crate's `model/` folder with its licence and
+/// embedded at compile time: no build script, no lookup of another package's files.
+static MODEL: &[u8] = include_bytes!("../../model/seeta_fd_frontal_v1.0.bin");
+
+/// SHA-256 of [`MODEL`] as published in `rustface` 0.1.7 (`model/seeta_fd_frontal_v1.0.bin`).
+#[cfg(test)]
+const MODEL_SHA256: &str = "c4619d066ed35e84d9a8e842860b0dff567aba0cbb139881075538761db3ff5d";
 
 /// The detector runs on a grey copy whose longer side is at most this many pixels.
 pub const DETECT_LONG_SIDE: u32 = 320;
@@ -102,4 +107,18 @@ pub fn detect_faces(img: &RgbImage) -> Vec<FaceBox> {
         .collect();
     faces.sort_by_key(|f| std::cmp::Reverse(f.area()));
     faces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn the_embedded_model_is_the_published_seetaface_model() {
+        let digest = Sha256::digest(MODEL);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, MODEL_SHA256);
+        assert_eq!(MODEL.len(), 1_209_904);
+    }
 }

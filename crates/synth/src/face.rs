@@ -19,7 +19,7 @@
 //! the simulated camera also serves real photographs (see `camera::PhotoFolder`).
 //!
 //! ```
-//! use firmware_sim::synth::face::{background, render, Portrait, KTP_RED, KTP_BLUE};
+//! use rekam_synth::face::{background, render, Portrait, KTP_RED, KTP_BLUE};
 //! let img = render(&Portrait { birth_year: 1991, ..Portrait::default() }, 320, 180);
 //! assert_eq!(img.get_pixel(2, 2).0, KTP_RED);
 //! assert_eq!(background(1990), KTP_BLUE);
