@@ -152,50 +152,16 @@ fn synthesize(
     }
 }
 
-/// Applies one split's analysis along one direction of its region.
-fn split_lines(plane: &mut [f32], stride: usize, s: &Split, f: &Analysis, along_x: bool) {
-    let r = s.region;
-    let (len, lines) = if along_x { (r.w, r.h) } else { (r.h, r.w) };
-    if len < 2 {
-        return;
-    }
-    let inv = if along_x { s.inv_x } else { s.inv_y };
-    let nl = len.div_ceil(2);
-    let mut line = vec![0.0f32; len];
-    let mut out = vec![0.0f32; len];
-    let mut ext = Vec::with_capacity(len + 20);
-    for l in 0..lines {
-        let at = |i: usize| {
-            if along_x {
-                (r.y + l) * stride + r.x + i
-            } else {
-                (r.y + i) * stride + r.x + l
-            }
-        };
-        for (i, v) in line.iter_mut().enumerate() {
-            *v = plane[at(i)];
-        }
-        {
-            let (first, second) = out.split_at_mut(if inv { len - nl } else { nl });
-            let (low, high) = if inv {
-                (second, first)
-            } else {
-                (first, second)
-            };
-            analyze(&line, f, low, high, &mut ext);
-        }
-        for (i, v) in out.iter().enumerate() {
-            plane[at(i)] = *v;
-        }
-    }
-}
-
-fn join_lines(
+/// Runs `each(line, out, first, inv)` over every line of a split's region along one
+/// direction: the line is gathered from the plane, and `out` is written back in its place.
+/// `first` is the length of the half stored first (the low half, or the high half when the
+/// split inverts that direction).
+fn over_lines(
     plane: &mut [f32],
     stride: usize,
     s: &Split,
-    g: &(Vec<f32>, Vec<f32>),
     along_x: bool,
+    mut each: impl FnMut(&[f32], &mut [f32], usize, bool),
 ) {
     let r = s.region;
     let (len, lines) = if along_x { (r.w, r.h) } else { (r.h, r.w) };
@@ -204,9 +170,9 @@ fn join_lines(
     }
     let inv = if along_x { s.inv_x } else { s.inv_y };
     let nl = len.div_ceil(2);
+    let first = if inv { len - nl } else { nl };
     let mut line = vec![0.0f32; len];
     let mut out = vec![0.0f32; len];
-    let mut scratch = (Vec::new(), Vec::new(), Vec::new());
     for l in 0..lines {
         let at = |i: usize| {
             if along_x {
@@ -218,17 +184,37 @@ fn join_lines(
         for (i, v) in line.iter_mut().enumerate() {
             *v = plane[at(i)];
         }
-        let (first, second) = line.split_at(if inv { len - nl } else { nl });
-        let (low, high) = if inv {
-            (second, first)
-        } else {
-            (first, second)
-        };
-        synthesize(low, high, g, &mut out, &mut scratch);
+        each(&line, &mut out, first, inv);
         for (i, v) in out.iter().enumerate() {
             plane[at(i)] = *v;
         }
     }
+}
+
+/// Applies one split's analysis along one direction of its region.
+fn split_lines(plane: &mut [f32], stride: usize, s: &Split, f: &Analysis, along_x: bool) {
+    let mut ext = Vec::new();
+    over_lines(plane, stride, s, along_x, |line, out, first, inv| {
+        let (a, b) = out.split_at_mut(first);
+        let (low, high) = if inv { (b, a) } else { (a, b) };
+        analyze(line, f, low, high, &mut ext);
+    });
+}
+
+/// Applies one split's synthesis along one direction of its region.
+fn join_lines(
+    plane: &mut [f32],
+    stride: usize,
+    s: &Split,
+    g: &(Vec<f32>, Vec<f32>),
+    along_x: bool,
+) {
+    let mut scratch = (Vec::new(), Vec::new(), Vec::new());
+    over_lines(plane, stride, s, along_x, |line, out, first, inv| {
+        let (a, b) = line.split_at(first);
+        let (low, high) = if inv { (b, a) } else { (a, b) };
+        synthesize(low, high, g, out, &mut scratch);
+    });
 }
 
 /// The forward transform in place: every split of the tree, rows then columns.
