@@ -111,9 +111,7 @@ pub fn is_pseudo_terminal(path: &std::path::Path) -> bool {
     if !meta.file_type().is_char_device() {
         return false;
     }
-    let rdev = meta.rdev();
-    // glibc's gnu_dev_major.
-    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
+    let major = nix::sys::stat::major(meta.rdev());
     (136..=143).contains(&major) || major == 3
 }
 
