@@ -600,7 +600,7 @@ async fn ack(msg: &jetstream::Message, kind: jetstream::AckKind) {
 
 /// Whether the server refused a publish because the subject already holds its one message
 /// (JetStream error 10077, "maximum messages per subject exceeded").
-fn refused_per_subject(e: &async_nats::jetstream::context::PublishError) -> bool {
+pub fn refused_per_subject(e: &async_nats::jetstream::context::PublishError) -> bool {
     use std::error::Error as _;
     e.source()
         .and_then(|s| s.downcast_ref::<async_nats::jetstream::Error>())
