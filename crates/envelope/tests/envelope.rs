@@ -153,3 +153,36 @@ fn a_record_archive_is_not_an_envelope() {
     let err = Envelope::parse(b"manifest.json\0\0\0 ... a tar archive").expect_err("not one");
     assert!(err.to_string().contains("REKAMENV"), "{err}");
 }
+
+#[test]
+fn seeded_random_damage_never_panics_and_never_opens() {
+    let centre = CentreSecretKey::derive(b"centre one");
+    let sealed = seal(&archive(120), &header(), &centre.public_key(), &station()).expect("seal");
+    let vk = station().verifying_key();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..5000 {
+        let mut bad = sealed.clone();
+        match next() % 4 {
+            0 => bad.truncate((next() as usize) % sealed.len()),
+            1 => bad.extend((0..1 + next() % 40).map(|_| next() as u8)),
+            _ => {
+                for _ in 0..1 + next() % 4 {
+                    let i = (next() as usize) % bad.len();
+                    bad[i] = bad[i].wrapping_add(1 + (next() % 255) as u8);
+                }
+            }
+        }
+        assert!(open(&bad, &vk, &centre).is_err());
+    }
+    // Pure noise, of every length up to a few headers.
+    for len in 0..400 {
+        let noise: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        assert!(Envelope::parse(&noise).is_err() || open(&noise, &vk, &centre).is_err());
+    }
+}
