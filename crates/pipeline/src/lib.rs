@@ -84,7 +84,10 @@ impl Enrollment<'_> {
     /// returns, the operator may be told "saved".
     pub fn seal_and_commit(&self, session: &Session) -> Result<Entry, PipelineError> {
         // Checked on the canonical header, the form that is sealed.
-        let person = session.person().canonical().map_err(rekam_record::RecordError::from)?;
+        let person = session
+            .person()
+            .canonical()
+            .map_err(rekam_record::RecordError::from)?;
         check_recording_once(self.store, &person.nik, person.service)?;
         let (manifest, files) =
             session.build(self.station_id, self.operator_id, &self.key.public_hex())?;

@@ -230,7 +230,10 @@ mod tests {
     fn impossible_values_are_errors() {
         assert_eq!(parse("357801", TODAY), Err(NikError::Length(6)));
         assert_eq!(parse("35780101019900a1", TODAY), Err(NikError::NotDigits));
-        assert_eq!(parse("3578/0101/0199/0001", TODAY), Err(NikError::NotDigits));
+        assert_eq!(
+            parse("3578/0101/0199/0001", TODAY),
+            Err(NikError::NotDigits)
+        );
         assert_eq!(
             parse("3578-0101-0199-0001", TODAY).unwrap().as_str(),
             "3578010101990001"

@@ -106,7 +106,11 @@ fn a_nik_with_separators_is_the_same_person_and_sealed_canonical() {
         store: &store,
     };
     let first = e.seal_and_commit(&complete(Service::New)).unwrap();
-    for written in ["3578-0112-0799-0001", "3578 0112 0799 0001", "3578.0112.0799.0001"] {
+    for written in [
+        "3578-0112-0799-0001",
+        "3578 0112 0799 0001",
+        "3578.0112.0799.0001",
+    ] {
         // The recording-once check before the first capture, as `rekam enroll` runs it...
         match rekam_pipeline::check_recording_once(&store, written, Service::New) {
             Err(PipelineError::AlreadyRecorded { record_id, .. }) => {

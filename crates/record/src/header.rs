@@ -210,11 +210,23 @@ mod tests {
         ] {
             assert_eq!(canonical_nik(s).unwrap(), "3578011207990001", "{s}");
         }
-        assert_eq!(canonical_nik("357801120799000"), Err(HeaderError::NikLength(15)));
+        assert_eq!(
+            canonical_nik("357801120799000"),
+            Err(HeaderError::NikLength(15))
+        );
         assert_eq!(canonical_nik(""), Err(HeaderError::NikLength(0)));
-        assert_eq!(canonical_nik("35780112079900011"), Err(HeaderError::NikLength(17)));
-        assert_eq!(canonical_nik("3578_0112"), Err(HeaderError::NikCharacter(5)));
-        assert_eq!(canonical_nik("357801120799000O"), Err(HeaderError::NikCharacter(16)));
+        assert_eq!(
+            canonical_nik("35780112079900011"),
+            Err(HeaderError::NikLength(17))
+        );
+        assert_eq!(
+            canonical_nik("3578_0112"),
+            Err(HeaderError::NikCharacter(5))
+        );
+        assert_eq!(
+            canonical_nik("357801120799000O"),
+            Err(HeaderError::NikCharacter(16))
+        );
         // Full-width and Arabic-Indic digits are digits, but not ASCII ones.
         assert!(canonical_nik("３５７８011207990001").is_err());
         assert!(canonical_nik("٣٥٧٨011207990001").is_err());
@@ -231,14 +243,32 @@ mod tests {
         );
         assert_eq!(canonical_name(""), Err(HeaderError::NameEmpty));
         assert_eq!(canonical_name("  \u{a0} "), Err(HeaderError::NameEmpty));
-        assert_eq!(canonical_name("Dewi\nLestari"), Err(HeaderError::NameControl(5)));
-        assert_eq!(canonical_name("Dewi\tLestari"), Err(HeaderError::NameControl(5)));
-        assert_eq!(canonical_name("\u{1b}[31mDewi"), Err(HeaderError::NameControl(1)));
-        assert_eq!(canonical_name("De\u{202e}wi"), Err(HeaderError::NameControl(3)));
-        assert_eq!(canonical_name("De\u{200b}wi"), Err(HeaderError::NameControl(3)));
+        assert_eq!(
+            canonical_name("Dewi\nLestari"),
+            Err(HeaderError::NameControl(5))
+        );
+        assert_eq!(
+            canonical_name("Dewi\tLestari"),
+            Err(HeaderError::NameControl(5))
+        );
+        assert_eq!(
+            canonical_name("\u{1b}[31mDewi"),
+            Err(HeaderError::NameControl(1))
+        );
+        assert_eq!(
+            canonical_name("De\u{202e}wi"),
+            Err(HeaderError::NameControl(3))
+        );
+        assert_eq!(
+            canonical_name("De\u{200b}wi"),
+            Err(HeaderError::NameControl(3))
+        );
         let sixty = "A".repeat(60);
         assert_eq!(canonical_name(&sixty).unwrap(), sixty);
-        assert_eq!(canonical_name(&"A".repeat(61)), Err(HeaderError::NameTooLong(61)));
+        assert_eq!(
+            canonical_name(&"A".repeat(61)),
+            Err(HeaderError::NameTooLong(61))
+        );
         // Counted in characters, not bytes, and after the spaces are normalised.
         let accented = "É".repeat(60);
         assert_eq!(canonical_name(&accented).unwrap(), accented);
@@ -250,8 +280,20 @@ mod tests {
     #[test]
     fn birth_dates_are_real_and_in_one_form() {
         assert_eq!(canonical_birth_date("1999-07-12").unwrap(), "1999-07-12");
-        for bad in ["1999-7-12", "12-07-1999", "1999-02-29", "1999-13-01", "+999-01-01", "", "1999-07-12 "] {
-            assert_eq!(canonical_birth_date(bad), Err(HeaderError::BirthDate), "{bad}");
+        for bad in [
+            "1999-7-12",
+            "12-07-1999",
+            "1999-02-29",
+            "1999-13-01",
+            "+999-01-01",
+            "",
+            "1999-07-12 ",
+        ] {
+            assert_eq!(
+                canonical_birth_date(bad),
+                Err(HeaderError::BirthDate),
+                "{bad}"
+            );
         }
         assert_eq!(canonical_birth_date("2000-02-29").unwrap(), "2000-02-29");
     }

@@ -30,11 +30,11 @@ use ed25519_dalek::{Signature, Verifier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use ed25519_dalek::VerifyingKey;
 pub use header::{
     canonical_birth_date, canonical_name, canonical_nik, read_bounded, read_file, HeaderError,
     ReadError, MAX_RECORD_BYTES, NAME_MAX_CHARS,
 };
-pub use ed25519_dalek::VerifyingKey;
 pub use keys::{verifying_key_from_hex, StationKey};
 
 /// The format name written in every manifest: version 2 records the device of every capture.

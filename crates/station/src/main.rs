@@ -419,10 +419,14 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     let password = std::env::var("REKAM_PASSWORD")
                         .ok()
                         .filter(|p| !p.is_empty())
-                        .context("set REKAM_PASSWORD to the password (never on the command line)")?;
+                        .context(
+                            "set REKAM_PASSWORD to the password (never on the command line)",
+                        )?;
                     let login = enroll::Login { user, password };
                     (
-                        records::queue_resolve_missing(&config, &office, &login, &id, &reason, lang)?,
+                        records::queue_resolve_missing(
+                            &config, &office, &login, &id, &reason, lang,
+                        )?,
                         true,
                     )
                 }

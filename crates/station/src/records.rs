@@ -194,7 +194,11 @@ pub fn queue_stats(config: &StationConfig) -> anyhow::Result<String> {
 }
 
 /// `rekam queue export DIR`: the report, and whether every queued record went.
-pub fn queue_export(config: &StationConfig, dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
+pub fn queue_export(
+    config: &StationConfig,
+    dir: &Path,
+    lang: Lang,
+) -> anyhow::Result<(String, bool)> {
     let key = station_key(config)?;
     let store = store(config)?;
     let r = store.export(dir, &[key.verifying_key()])?;
@@ -265,10 +269,7 @@ pub fn render_export(r: &ExportReport, lang: Lang) -> String {
         let _ = writeln!(s, "{} {why}", lang.pick("BERHENTI", "STOPPED"));
     }
     if !r.ok() {
-        s.push_str(lang.pick(
-            "Ekspor TIDAK lengkap.\n",
-            "The export is NOT complete.\n",
-        ));
+        s.push_str(lang.pick("Ekspor TIDAK lengkap.\n", "The export is NOT complete.\n"));
     }
     s
 }
@@ -287,8 +288,7 @@ pub fn queue_resolve_missing(
 ) -> anyhow::Result<String> {
     let store = store(config)?;
     let svc = crate::enroll::open_service(office, store.db(), &service_journal(config), lang)?;
-    let actor =
-        crate::enroll::authenticate(&svc, login, rekam_service::Role::Supervisor, lang)?;
+    let actor = crate::enroll::authenticate(&svc, login, rekam_service::Role::Supervisor, lang)?;
     let entry = store
         .resolve_missing(record_id, actor.username(), reason)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -303,8 +303,14 @@ pub fn queue_resolve_missing(
         reason,
     );
     let mut s = match lang {
-        Lang::Id => format!("Rekaman {record_id} diselesaikan oleh {} pada {at}; NIK-nya dapat direkam lagi.\n", actor.username()),
-        Lang::En => format!("Record {record_id} resolved by {} at {at}; its NIK may be recorded again.\n", actor.username()),
+        Lang::Id => format!(
+            "Rekaman {record_id} diselesaikan oleh {} pada {at}; NIK-nya dapat direkam lagi.\n",
+            actor.username()
+        ),
+        Lang::En => format!(
+            "Record {record_id} resolved by {} at {at}; its NIK may be recorded again.\n",
+            actor.username()
+        ),
     };
     if let Err(e) = audited {
         let _ = writeln!(

@@ -45,7 +45,12 @@ impl Station {
             .arg(&self.cfg)
             .args(args)
             .env("REKAM_OFFICE", &self.office);
-        for k in ["REKAM_LANG", "REKAM_USER", "REKAM_PASSWORD", "REKAM_NEW_PASSWORD"] {
+        for k in [
+            "REKAM_LANG",
+            "REKAM_USER",
+            "REKAM_PASSWORD",
+            "REKAM_NEW_PASSWORD",
+        ] {
             c.env_remove(k);
         }
         c.envs(env.iter().copied()).output().unwrap()
@@ -136,10 +141,16 @@ fn export_quarantines_corrupted_records_skips_missing_ones_and_says_so() {
     assert!(list.contains("MISSING(queued)"), "{list}");
     assert_eq!(list.matches("quarantined").count(), 3, "{list}");
     // In Indonesian too.
-    let out = st.run(&["--lang", "id", "queue", "export", usb.to_str().unwrap()], &[]);
+    let out = st.run(
+        &["--lang", "id", "queue", "export", usb.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    assert!(t.contains("0 rekaman diekspor") && t.contains("HILANG"), "{t}");
+    assert!(
+        t.contains("0 rekaman diekspor") && t.contains("HILANG"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -148,14 +159,25 @@ fn the_head_of_service_resolves_a_missing_record_and_an_operator_may_not() {
     let key = st.key();
     let gone = st.record(&key, "3578015207990011");
     ok(&st.run(
-        &["service", "--user", "camat", "account", "init", "--name", "Camat"],
+        &[
+            "service", "--user", "camat", "account", "init", "--name", "Camat",
+        ],
         &[("REKAM_PASSWORD", "camat-pass-1")],
     ));
     for (user, role) in [("op1", "operator"), ("kasi", "supervisor")] {
         ok(&st.run(
             &[
-                "service", "--user", "camat", "account", "add", "--username", user, "--name",
-                user, "--role", role,
+                "service",
+                "--user",
+                "camat",
+                "account",
+                "add",
+                "--username",
+                user,
+                "--name",
+                user,
+                "--role",
+                role,
             ],
             &[
                 ("REKAM_PASSWORD", "camat-pass-1"),
@@ -181,13 +203,25 @@ fn the_head_of_service_resolves_a_missing_record_and_an_operator_may_not() {
     // An operator is refused, and so is a wrong password; nothing is resolved.
     let out = resolve("op1", "op1-password-1");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("does not hold the role"), "{}", text(&out));
+    assert!(
+        text(&out).contains("does not hold the role"),
+        "{}",
+        text(&out)
+    );
     let out = resolve("kasi", "wrong-password");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&st.run(&["queue", "list"], &[])).contains("MISSING(queued)"));
     // Without a password in the environment: a sentence.
     let out = st.run(
-        &["queue", "resolve-missing", &gone, "--reason", "x", "--user", "kasi"],
+        &[
+            "queue",
+            "resolve-missing",
+            &gone,
+            "--reason",
+            "x",
+            "--user",
+            "kasi",
+        ],
         &[],
     );
     assert!(text(&out).contains("REKAM_PASSWORD"), "{}", text(&out));
@@ -196,7 +230,10 @@ fn the_head_of_service_resolves_a_missing_record_and_an_operator_may_not() {
     ok(&out);
     assert!(text(&out).contains("resolved by kasi"), "{}", text(&out));
     let list = text(&st.run(&["queue", "list"], &[]));
-    assert!(list.contains("resolved") && !list.contains("MISSING"), "{list}");
+    assert!(
+        list.contains("resolved") && !list.contains("MISSING"),
+        "{list}"
+    );
     // Who, when and why: in the store's journal and in the office's audit trail.
     let store = rekam_store::Store::open(&st.data.join("store")).unwrap();
     let rekam_store::State::Resolved { by, reason, .. } = store.get(&gone).unwrap().state else {
@@ -221,7 +258,10 @@ fn the_head_of_service_resolves_a_missing_record_and_an_operator_may_not() {
         .iter()
         .find(|e| e.action == "record.resolve_missing")
         .expect("an audit entry");
-    assert_eq!((e.account.as_str(), e.subject.as_str()), ("kasi", gone.as_str()));
+    assert_eq!(
+        (e.account.as_str(), e.subject.as_str()),
+        ("kasi", gone.as_str())
+    );
     assert_eq!(e.role, Some(rekam_service::Role::Supervisor));
     assert!(e.detail.starts_with("record file lost"));
     // The NIK is free again.
@@ -236,7 +276,11 @@ fn verify_reads_a_bounded_amount_of_a_device() {
     let t = std::time::Instant::now();
     let out = st.run(&["verify", "/dev/zero"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("larger than any record"), "{}", text(&out));
+    assert!(
+        text(&out).contains("larger than any record"),
+        "{}",
+        text(&out)
+    );
     assert!(t.elapsed() < std::time::Duration::from_secs(60));
 }
 

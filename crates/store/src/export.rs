@@ -180,10 +180,9 @@ impl Store {
                 Err(StoreError::Record(err)) => {
                     let why = err.to_string();
                     self.quarantine(&id, &why)?;
-                    report.quarantined.push(ExportFailure {
-                        record_id: id,
-                        why,
-                    });
+                    report
+                        .quarantined
+                        .push(ExportFailure { record_id: id, why });
                     continue;
                 }
                 Err(other) => return Err(other),
@@ -207,7 +206,9 @@ impl Store {
             if let Err(err) = verified {
                 let why = err.to_string();
                 self.quarantine(&id, &why)?;
-                report.quarantined.push(ExportFailure { record_id: id, why });
+                report
+                    .quarantined
+                    .push(ExportFailure { record_id: id, why });
                 continue;
             }
             match copy_one(dest, &id, &bytes) {

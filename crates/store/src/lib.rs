@@ -464,7 +464,10 @@ fn migrate_legacy_journal(dir: &Path, tmp: &Path) -> Result<Option<usize>, Store
     let kept = dir.join(format!("{LEGACY_JOURNAL}.migrated"));
     std::fs::rename(&old, &kept).map_err(|e| StoreError::io(&kept, e))?;
     sync_dir(dir)?;
-    tracing::info!(lines = moved, "the state journal was migrated to the checked format");
+    tracing::info!(
+        lines = moved,
+        "the state journal was migrated to the checked format"
+    );
     Ok(Some(moved))
 }
 
@@ -657,7 +660,10 @@ impl Store {
         r.journal_damaged_lines = replay.damaged;
         for entry in replay.entries {
             let Ok(line) = serde_json::from_str::<JournalLine>(&entry.payload) else {
-                tracing::error!(seq = entry.seq, "a state journal entry is not a state change");
+                tracing::error!(
+                    seq = entry.seq,
+                    "a state journal entry is not a state change"
+                );
                 continue;
             };
             if let Ok(mut e) = self.get(&line.id) {
@@ -805,7 +811,11 @@ impl Store {
         let p = self.records.join(file_name(record_id));
         rekam_record::read_file(&p).map_err(|e| match e {
             rekam_record::ReadError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-                if self.entries.contains_key(record_id.as_bytes()).unwrap_or(false) {
+                if self
+                    .entries
+                    .contains_key(record_id.as_bytes())
+                    .unwrap_or(false)
+                {
                     StoreError::Missing(record_id.into())
                 } else {
                     StoreError::NotFound(record_id.into())
@@ -857,7 +867,10 @@ impl Store {
             if self.is_missing(&e) {
                 s.missing += 1;
             }
-            if matches!(e.state, State::Queued | State::Exported { .. } | State::Uploaded { .. }) {
+            if matches!(
+                e.state,
+                State::Queued | State::Exported { .. } | State::Uploaded { .. }
+            ) {
                 s.pending_bytes += e.size;
                 if s.oldest_pending.is_none() {
                     s.oldest_pending = Some((e.record_id.clone(), e.sealed_at.clone()));
@@ -900,20 +913,28 @@ impl Store {
     /// resolution, with `by` (their account), the time and `reason`, is journalled durably,
     /// and the record stops counting for the recording-once rule, so the person can be
     /// recorded again. The caller checks `by`'s role (the store knows no accounts).
-    pub fn resolve_missing(&self, record_id: &str, by: &str, reason: &str) -> Result<Entry, StoreError> {
+    pub fn resolve_missing(
+        &self,
+        record_id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<Entry, StoreError> {
         let mut e = self.get(record_id)?;
         let resolvable = self.is_missing(&e) || matches!(e.state, State::Quarantined { .. });
         if !resolvable {
             return Err(StoreError::NotMissing(record_id.into()));
         }
         let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-        if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control)
+        {
             return Err(StoreError::Invalid(
                 "give the reason in words (1 to 500 characters on one line): what happened to the record and what was done".into(),
             ));
         }
         if by.is_empty() {
-            return Err(StoreError::Invalid("the resolving account is not named".into()));
+            return Err(StoreError::Invalid(
+                "the resolving account is not named".into(),
+            ));
         }
         let state = State::Resolved {
             at: now(),
@@ -1093,10 +1114,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let gone = store.commit(&record(&key, "3578010101900020")).unwrap();
         let kept = store.commit(&record(&key, "3578010101900021")).unwrap();
-        std::fs::remove_file(dir.path().join("records").join(file_name(&gone.record_id)))
-            .unwrap();
+        std::fs::remove_file(dir.path().join("records").join(file_name(&gone.record_id))).unwrap();
         assert!(store.is_missing(&store.get(&gone.record_id).unwrap()));
-        assert!(matches!(store.read(&gone.record_id), Err(StoreError::Missing(_))));
+        assert!(matches!(
+            store.read(&gone.record_id),
+            Err(StoreError::Missing(_))
+        ));
         let r = store.export(usb.path(), &[key.verifying_key()]).unwrap();
         assert_eq!(r.exported, vec![kept.record_id.clone()]);
         assert_eq!(r.missing, vec![gone.record_id.clone()]);
@@ -1105,8 +1128,15 @@ mod tests {
         // Reopened: reported, still queued, still holding the NIK.
         drop(store);
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.reconciled().missing_files, vec![gone.record_id.clone()]);
-        assert!(store.get(&gone.record_id).unwrap().state.counts_as_recorded());
+        assert_eq!(
+            store.reconciled().missing_files,
+            vec![gone.record_id.clone()]
+        );
+        assert!(store
+            .get(&gone.record_id)
+            .unwrap()
+            .state
+            .counts_as_recorded());
         // Only a missing record can be resolved, and only with a reason.
         assert!(matches!(
             store.resolve_missing(&kept.record_id, "kasi", "test"),
@@ -1122,7 +1152,10 @@ mod tests {
         let State::Resolved { by, reason, at } = &e.state else {
             panic!("{:?}", e.state)
         };
-        assert_eq!((by.as_str(), reason.as_str()), ("kasi", "disk replaced after failure"));
+        assert_eq!(
+            (by.as_str(), reason.as_str()),
+            ("kasi", "disk replaced after failure")
+        );
         assert!(!at.is_empty());
         assert!(!e.state.counts_as_recorded());
         assert!(!store.is_missing(&e));
@@ -1152,7 +1185,10 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, vec![file_name(&a.record_id), "other.txt".to_string()]);
+        assert_eq!(
+            names,
+            vec![file_name(&a.record_id), "other.txt".to_string()]
+        );
     }
 
     #[test]
@@ -1164,7 +1200,12 @@ mod tests {
             let a = store.commit(&record(&key, "3578010101900040")).unwrap();
             let b = store.commit(&record(&key, "3578010101900041")).unwrap();
             store
-                .set_state(&a.record_id, State::Uploaded { at: "2026-11-22T04:00:00Z".into() })
+                .set_state(
+                    &a.record_id,
+                    State::Uploaded {
+                        at: "2026-11-22T04:00:00Z".into(),
+                    },
+                )
                 .unwrap();
             (a.record_id, b.record_id)
         };
@@ -1177,10 +1218,20 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             assert_eq!(store.reconciled().journal_torn_tail.as_ref().unwrap().0, 18);
             store
-                .set_state(&b, State::Acknowledged { at: "2026-11-22T05:00:00Z".into() })
+                .set_state(
+                    &b,
+                    State::Acknowledged {
+                        at: "2026-11-22T05:00:00Z".into(),
+                    },
+                )
                 .unwrap();
             store
-                .set_state(&a, State::Acknowledged { at: "2026-11-22T06:00:00Z".into() })
+                .set_state(
+                    &a,
+                    State::Acknowledged {
+                        at: "2026-11-22T06:00:00Z".into(),
+                    },
+                )
                 .unwrap();
         }
         // Every change after the torn line survives, even with the index gone.
@@ -1219,13 +1270,24 @@ mod tests {
         assert!(!dir.path().join(LEGACY_JOURNAL).exists());
         assert!(dir.path().join("states.jsonl.migrated").exists());
         store
-            .set_state(&b, State::Uploaded { at: "2026-11-22T12:00:00Z".into() })
+            .set_state(
+                &b,
+                State::Uploaded {
+                    at: "2026-11-22T12:00:00Z".into(),
+                },
+            )
             .unwrap();
         drop(store);
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.reconciled().journal_migrated, None);
         assert_eq!(store.get(&b).unwrap().state.name(), "uploaded");
-        assert_eq!(rekam_journal::read(&dir.path().join(JOURNAL)).unwrap().entries.len(), 3);
+        assert_eq!(
+            rekam_journal::read(&dir.path().join(JOURNAL))
+                .unwrap()
+                .entries
+                .len(),
+            3
+        );
     }
 
     #[test]
@@ -1313,7 +1375,10 @@ mod tests {
     fn destination_errors_are_not_the_stations_disk() {
         let e = StoreError::destination(Path::new("/media/usb"), Errno::ENOSPC.into());
         assert!(matches!(e, StoreError::DestinationFull(_)));
-        assert!(e.to_string().contains("destination /media/usb is full"), "{e}");
+        assert!(
+            e.to_string().contains("destination /media/usb is full"),
+            "{e}"
+        );
         assert!(!e.to_string().contains("station's disk"));
         let e = StoreError::destination(Path::new("/media/usb"), Errno::EROFS.into());
         assert!(matches!(e, StoreError::DestinationReadOnly(_)));

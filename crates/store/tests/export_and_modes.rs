@@ -48,12 +48,18 @@ fn make_record(rng: &mut impl Rng, key: &StationKey, n: u64, size: usize) -> Vec
             simulated: true,
         }),
     });
-    seal(&m, &[Attachment::new("captures/right_index.png", blob)], key).unwrap()
+    seal(
+        &m,
+        &[Attachment::new("captures/right_index.png", blob)],
+        key,
+    )
+    .unwrap()
 }
 
 #[test]
 fn a_full_stick_is_the_sticks_and_leaves_no_temporary_file() {
-    let Some(fs) = rekam_testfs::mount_or_skip("a_full_stick_is_the_sticks_and_leaves_no_temporary_file")
+    let Some(fs) =
+        rekam_testfs::mount_or_skip("a_full_stick_is_the_sticks_and_leaves_no_temporary_file")
     else {
         return;
     };
@@ -79,7 +85,10 @@ fn a_full_stick_is_the_sticks_and_leaves_no_temporary_file() {
     let stop = r.stopped.as_ref().unwrap();
     assert!(matches!(stop, StoreError::DestinationFull(_)), "{stop:?}");
     let text = stop.to_string();
-    assert!(text.contains("destination") && text.contains("is full"), "{text}");
+    assert!(
+        text.contains("destination") && text.contains("is full"),
+        "{text}"
+    );
     assert!(!text.contains("station's disk"), "{text}");
     assert!(!r.ok());
     // Only the whole record is on the stick; no temporary file.
@@ -115,9 +124,17 @@ fn the_store_is_private_whatever_the_umask() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
     let id = {
         let store = Store::open(&dir).unwrap();
-        let id = store.commit(&make_record(&mut rng, &key, 1, 1000)).unwrap().record_id;
+        let id = store
+            .commit(&make_record(&mut rng, &key, 1, 1000))
+            .unwrap()
+            .record_id;
         store
-            .set_state(&id, State::Uploaded { at: "2026-11-22T04:00:00Z".into() })
+            .set_state(
+                &id,
+                State::Uploaded {
+                    at: "2026-11-22T04:00:00Z".into(),
+                },
+            )
             .unwrap();
         store.checkpoint().unwrap();
         id
