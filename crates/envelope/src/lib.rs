@@ -60,8 +60,9 @@ pub const SIGNING_CONTEXT: &[u8] = b"rekam-envelope-v1\0";
 pub const NIK_CONTEXT: &[u8] = b"rekam-nik-v1\0";
 /// The longest station id.
 pub const MAX_STATION_ID: usize = 64;
-/// The largest ciphertext accepted (a record is about 1.2 MB).
-pub const MAX_CIPHERTEXT: usize = 64 << 20;
+/// The largest ciphertext accepted: the largest record the station seals (rekam-record's
+/// `MAX_RECORD_BYTES`, 128 MiB; a typical record is about 1.2 MB) plus the tag.
+pub const MAX_CIPHERTEXT: usize = (128 << 20) + TAG_LEN;
 /// Length of the encapsulated key (X25519: 32).
 pub const ENC_LEN: usize = 32;
 /// Length of ChaCha20-Poly1305's tag at the end of the ciphertext.

@@ -135,7 +135,12 @@ fn impossible_lengths_are_refused_before_use() {
     let sealed = seal(&archive(10), &header(), &centre.public_key(), &station()).expect("seal");
     let sid = header().station_id.len();
     let ct_len_at = 8 + 2 + 6 + 1 + sid + 16 + 32 + 32 + 2 + 32;
-    for claimed in [0u32, 15, u32::MAX, (64 << 20) + 1] {
+    for claimed in [
+        0u32,
+        15,
+        u32::MAX,
+        rekam_envelope::MAX_CIPHERTEXT as u32 + 1,
+    ] {
         let mut bad = sealed.clone();
         bad[ct_len_at..ct_len_at + 4].copy_from_slice(&claimed.to_be_bytes());
         assert!(Envelope::parse(&bad).is_err(), "{claimed}");
