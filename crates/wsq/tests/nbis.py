@@ -2,7 +2,8 @@
 
     nbis.py encode IN.raw WIDTH HEIGHT OUT.wsq   NBIS compresses at 0.75 bits per pixel
     nbis.py decode IN.wsq OUT.raw                NBIS decompresses; prints "WIDTH HEIGHT"
-    nbis.py sample OUT.raw                       the real print the package ships, decoded by NBIS
+    nbis.py sample OUT.raw                       the real print the package ships, decoded by NBIS;
+                                                 prints "WIDTH HEIGHT" (520 540)
     nbis.py time IN.raw WIDTH HEIGHT ROUNDS      prints NBIS's encode and decode times (seconds
                                                  per image, best of ROUNDS) of the image
 
@@ -33,7 +34,10 @@ def main(argv):
         path = os.path.join(os.path.dirname(wsq.__file__), "tests", "test.wsq")
         pixels, w, h, _ppi = _wsq.decompress(open(path, "rb").read())
         open(argv[2], "wb").write(bytes(pixels))
-        print(w, h)
+        # The package's file states its sides the wrong way round in its frame header (NBIS
+        # and Rekam both read 540 x 520 from it); its pixels are a 520 x 540 print, which is
+        # what it looks like drawn 520 wide.
+        print(h, w)
     elif cmd == "time":
         raw = open(argv[2], "rb").read()
         w, h, rounds = int(argv[3]), int(argv[4]), int(argv[5])

@@ -5,7 +5,7 @@
 //! - at the FBI's 0.75 bits per pixel, Rekam's file is within 10% of NBIS's size and its error
 //!   against the original is no worse than NBIS's.
 //!
-//! Images: the real 540 x 520 print the `wsq` package ships, and seeded synthetic prints from
+//! Images: the real 520 x 540 print the `wsq` package ships, and seeded synthetic prints from
 //! rekam-synth at the simulated sensor's size and at other sizes, odd ones included.
 //!
 //! Needs a Python with `wsq` installed, named by `REKAM_PYTHON` (`.ci/run` makes one). Without
