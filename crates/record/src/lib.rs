@@ -29,7 +29,10 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use keys::{verifying_key_from_hex, StationKey};
+pub use keys::{
+    key_fingerprint, verifying_key_from_hex, KeyFiles, Keyring, KeyringEntry, Rotation,
+    StationKey, KEYRING_FORMAT,
+};
 
 /// The format name written in every manifest: version 2 records the device of every capture.
 pub const FORMAT: &str = "rekam-record/2";
