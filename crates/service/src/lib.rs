@@ -191,6 +191,21 @@ impl Service {
         Ok(out)
     }
 
+    /// Writes an event of the station (outside an application's steps) to the audit trail, as
+    /// one durable step: who (`by`, acting as `role`), what (`action`), on which id
+    /// (`subject`, e.g. a record id or a key fingerprint). `detail` is free text and must not
+    /// hold a person's data. Used for a self-approved exception and a key rotation.
+    pub fn audit_event(
+        &self,
+        by: &Actor,
+        role: Role,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.step(|tx| self.audit_plain(tx, by.username(), Some(role), action, subject, detail))
+    }
+
     /// Adds an audit entry, stamped now, to the step.
     pub(crate) fn audit_plain(
         &self,
