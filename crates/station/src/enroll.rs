@@ -621,14 +621,32 @@ pub fn run(
         .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
     // From here the record is sealed: a save the disk refuses keeps it (retry, another place,
     // or a private fallback folder), never throws it away.
-    let entry = save_sealed(
+    let entry = match save_sealed(
         &enrollment,
         &sealed,
         &req.unsaved_dirs,
         lang,
         out,
         review.as_deref_mut(),
-    )?;
+    ) {
+        Ok(entry) => entry,
+        Err(e) => {
+            // Said on the terminal first: whatever happens next, the operator knows where the
+            // record is.
+            writeln!(out, "! {e}")?;
+            // sled 0.34 unwraps an fsync when the index is dropped, which panics on a
+            // read-only disk: that panic must not replace the answer.
+            drop(enrollment);
+            let closing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                drop(svc);
+                drop(store);
+            }));
+            if closing.is_err() {
+                tracing::error!("the record index could not be closed cleanly on the failed disk");
+            }
+            return Err(e);
+        }
+    };
     let path = store.records_dir().join(format!("{}.rkm", entry.record_id));
     if self_approval {
         let n = req.exceptions.len();
