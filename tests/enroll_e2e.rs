@@ -621,7 +621,10 @@ fn the_operator_approves_their_own_exception_only_where_the_office_allows_it() {
             Some(&camat),
             "sendiri",
             "Operator and supervisor",
-            &[rekam_service::Role::Operator, rekam_service::Role::Supervisor],
+            &[
+                rekam_service::Role::Operator,
+                rekam_service::Role::Supervisor,
+            ],
             OPERATOR_PW,
         )
         .unwrap();
@@ -650,7 +653,10 @@ fn the_operator_approves_their_own_exception_only_where_the_office_allows_it() {
     let (_store, svc) = st.service(&kebasen);
     let now = time::OffsetDateTime::now_utc();
     let trail = svc
-        .audit_trail(now - time::Duration::hours(1), now + time::Duration::hours(1))
+        .audit_trail(
+            now - time::Duration::hours(1),
+            now + time::Duration::hours(1),
+        )
         .unwrap();
     let used = trail
         .iter()
@@ -673,13 +679,15 @@ fn a_missing_station_key_is_refused_not_replaced() {
     again.service = Service::ReplacementLost;
     let (r, log) = st.enroll(&st.request(again));
     let e = format!("{:#}", r.unwrap_err());
-    assert!(e.contains("restore station.key from the station's backup"), "{e}");
+    assert!(
+        e.contains("restore station.key from the station's backup"),
+        "{e}"
+    );
     assert!(e.contains("rekam key rotate"), "{e}");
     assert!(log.is_empty(), "refused before any capture: {log}");
     assert!(!key_file.exists(), "no new key was made");
     // The earlier record still verifies against the keyring's (public) key.
-    let (text, ok) =
-        rekam_station::records::verify_file(&st.config, &first.path, None).unwrap();
+    let (text, ok) = rekam_station::records::verify_file(&st.config, &first.path, None).unwrap();
     assert!(ok && text.contains("current key"), "{text}");
 }
 
@@ -742,7 +750,11 @@ fn a_save_on_a_read_only_disk_is_retried_with_the_same_sealed_record() {
     );
     assert!(log.contains("is read-only"), "{log}");
     assert!(log.contains("kept in this program's memory"), "{log}");
-    assert_eq!(log.matches("[ 1/14] Right thumb").count(), 1, "captured once: {log}");
+    assert_eq!(
+        log.matches("[ 1/14] Right thumb").count(),
+        1,
+        "captured once: {log}"
+    );
     assert_eq!(st.verify(&o).captures.len(), 14);
 }
 
@@ -797,7 +809,10 @@ fn a_full_disk_saves_the_record_elsewhere_and_queue_import_brings_it_back() {
     assert!(file.starts_with(stick.path()), "{file:?}");
     let text = e.to_string();
     assert!(text.contains("need not be recorded again"), "{text}");
-    assert!(text.contains(&format!("rekam queue import {}", file.display())), "{text}");
+    assert!(
+        text.contains(&format!("rekam queue import {}", file.display())),
+        "{text}"
+    );
     // Space is freed; the record comes back into the queue, verified, and the file goes.
     fs.set_capacity(None);
     let said = rekam_station::rescue::import(&st.config, &file, Lang::En).unwrap();

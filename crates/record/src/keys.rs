@@ -395,7 +395,10 @@ impl KeyFiles {
         let known = ring.as_ref().and_then(Keyring::current);
         if ring.is_some() || has_records {
             let which = match known {
-                Some(c) => format!("it signed this station's records with the key of fingerprint {}", c.fingerprint()),
+                Some(c) => format!(
+                    "it signed this station's records with the key of fingerprint {}",
+                    c.fingerprint()
+                ),
                 None => "this station holds signed records".to_string(),
             };
             return Err(RecordError::Key(format!(
@@ -518,7 +521,10 @@ mod tests {
         // The key is deleted: refused, naming the backup, and no new key appears.
         std::fs::remove_file(&f.key).unwrap();
         let e = f.open(false).unwrap_err().to_string();
-        assert!(e.contains("restore station.key from the station's backup"), "{e}");
+        assert!(
+            e.contains("restore station.key from the station's backup"),
+            "{e}"
+        );
         assert!(e.contains(&key_fingerprint(&first.public_hex())), "{e}");
         assert!(!f.key.exists());
         // Records but no keyring (the keyring lost too): still refused.

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use keys::{
-    key_fingerprint, verifying_key_from_hex, KeyFiles, Keyring, KeyringEntry, Rotation,
-    StationKey, KEYRING_FORMAT,
+    key_fingerprint, verifying_key_from_hex, KeyFiles, Keyring, KeyringEntry, Rotation, StationKey,
+    KEYRING_FORMAT,
 };
 
 /// The format name written in every manifest: version 2 records the device of every capture.

@@ -1256,10 +1256,12 @@ kind = "in_person"
                 .accounts
                 .operator_may_approve_own_exceptions
         );
-        let own = format!("{MIN}
+        let own = format!(
+            "{MIN}
 [accounts]
 operator_may_approve_own_exceptions = true
-");
+"
+        );
         assert!(
             OfficeConfig::parse(&own)
                 .unwrap()
@@ -1279,10 +1281,12 @@ count = 1
             "accounts.operator_may_approve_own_exceptions"
         );
         // Not a yes or no.
-        let bad = format!("{MIN}
+        let bad = format!(
+            "{MIN}
 [accounts]
 operator_may_approve_own_exceptions = \"ya\"
-");
+"
+        );
         assert!(OfficeConfig::parse(&bad).is_err());
     }
 

@@ -436,7 +436,8 @@ pub fn run(
     let supervisor_id = supervisor.as_ref().map(|a| a.username().to_string());
     // The approver of an exception is another person than the operator, unless the office's
     // standard has no head of service and its configuration says so (audited when used).
-    let self_approval = !req.exceptions.is_empty() && supervisor_id.as_deref() == Some(&operator_id);
+    let self_approval =
+        !req.exceptions.is_empty() && supervisor_id.as_deref() == Some(&operator_id);
     if self_approval && !svc.office().accounts.operator_may_approve_own_exceptions {
         bail!(
             "{}",
@@ -621,14 +622,7 @@ pub fn run(
         .map_err(|e| anyhow::anyhow!(refusal(&e, lang)))?;
     // From here the record is sealed: a save the disk refuses keeps it (retry, another place,
     // or a private fallback folder), never throws it away.
-    let entry = match save_sealed(
-        &enrollment,
-        &sealed,
-        &req.unsaved_dirs,
-        lang,
-        out,
-        review.as_deref_mut(),
-    ) {
+    let entry = match save_sealed(&enrollment, &sealed, &req.unsaved_dirs, lang, out, review) {
         Ok(entry) => entry,
         Err(e) => {
             // Said on the terminal first: whatever happens next, the operator knows where the
@@ -636,7 +630,6 @@ pub fn run(
             writeln!(out, "! {e}")?;
             // sled 0.34 unwraps an fsync when the index is dropped, which panics on a
             // read-only disk: that panic must not replace the answer.
-            drop(enrollment);
             let closing = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
                 drop(svc);
                 drop(store);
@@ -825,7 +818,11 @@ pub fn check_configured(
     if missing.is_empty() {
         return Ok(());
     }
-    let file = config.source.display();
+    let file = if config.source.as_os_str().is_empty() {
+        lang.pick("stasiun", "of the station").to_string()
+    } else {
+        config.source.display().to_string()
+    };
     bail!(
         "{}",
         match lang {
@@ -980,10 +977,7 @@ fn save_sealed<'r>(
                 Err(e) => writeln!(
                     out,
                     "! {}: {e}",
-                    lang.pick(
-                        "Tidak dapat menyimpan di sana",
-                        "Could not save it there"
-                    )
+                    lang.pick("Tidak dapat menyimpan di sana", "Could not save it there")
                 )?,
             },
         }
@@ -1103,12 +1097,14 @@ fn engine_problem(e: &engine::EngineError, lang: Lang) -> String {
             format!("{} tidak tersedia ({message})", device_label(*kind, lang))
         }
         (engine::EngineError::Device { kind, message }, Lang::En) => {
-            format!("the {} is not available ({message})", device_label(*kind, lang))
+            format!(
+                "the {} is not available ({message})",
+                device_label(*kind, lang)
+            )
         }
-        (engine::EngineError::NotPresented(step), Lang::Id) => format!(
-            "pemohon tidak siap untuk {}",
-            step_label(*step, lang)
-        ),
+        (engine::EngineError::NotPresented(step), Lang::Id) => {
+            format!("pemohon tidak siap untuk {}", step_label(*step, lang))
+        }
         (engine::EngineError::NotPresented(step), Lang::En) => format!(
             "the applicant did not present for the {}",
             step_label(*step, lang).to_lowercase()
@@ -1254,8 +1250,7 @@ pub fn parse_exception(s: &str) -> Result<ExceptionRequest, String> {
         format!("'{step}' is not a capture: right_thumb ... left_little, right_iris, left_iris")
     })?;
     // Refused here, before anything runs, not after nine fingers.
-    rekam_pipeline::check_exception(step, reason)
-        .map_err(|e| exception_refusal(&e, Lang::En))?;
+    rekam_pipeline::check_exception(step, reason).map_err(|e| exception_refusal(&e, Lang::En))?;
     Ok(ExceptionRequest {
         step,
         reason: reason.to_string(),
@@ -1296,7 +1291,10 @@ mod tests {
             .to_string();
         assert!(e.contains("pemindai iris") && e.contains("[iris]"), "{e}");
         // A person with no eyes needs no iris scanner.
-        let both = [ex("right_iris", "missing_eye"), ex("left_iris", "missing_eye")];
+        let both = [
+            ex("right_iris", "missing_eye"),
+            ex("left_iris", "missing_eye"),
+        ];
         check_configured(&c, &needed_devices(&both), Lang::En).unwrap();
         let needed = needed_devices(&[ex("left_little", "amputated")]);
         assert_eq!(needed[0].0, DeviceKind::Fingerprint);
@@ -1313,7 +1311,10 @@ mod tests {
         assert!(e.contains("cannot be excepted"), "{e}");
         assert!(parse_exception("left_iris:amputated").is_err());
         // Two for one finger: refused as a whole, in both languages.
-        let two = [ex("left_little", "amputated"), ex("left_little", "bandaged")];
+        let two = [
+            ex("left_little", "amputated"),
+            ex("left_little", "bandaged"),
+        ];
         let e = check_planned_exceptions(&two, Lang::En)
             .unwrap_err()
             .to_string();

@@ -429,11 +429,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     QueueAction::List => records::queue_list(&config)?,
                     QueueAction::Stats => records::queue_stats(&config)?,
                     QueueAction::Export { dir } => records::queue_export(&config, &dir)?,
-                    QueueAction::Import { file } => rescue::import(
-                        &config,
-                        &file,
-                        cli.lang.unwrap_or_else(|| config.lang())
-                    )?,
+                    QueueAction::Import { file } =>
+                        rescue::import(&config, &file, cli.lang.unwrap_or_else(|| config.lang()))?,
                 }
             );
             Ok(true)

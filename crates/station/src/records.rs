@@ -24,9 +24,7 @@ pub fn key_files(config: &StationConfig) -> KeyFiles {
 pub fn has_records(config: &StationConfig) -> bool {
     let dir = config.station.data_dir.join("store").join("records");
     std::fs::read_dir(dir).is_ok_and(|mut entries| {
-        entries.any(|e| {
-            e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "rkm"))
-        })
+        entries.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "rkm")))
     })
 }
 

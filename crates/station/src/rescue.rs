@@ -17,7 +17,7 @@ use rekam_pipeline::Sealed;
 use crate::config::StationConfig;
 use crate::i18n::Lang;
 
-/// The largest file `rekam queue import` reads: a record is about 1.2 MB.
+/// The largest file `rekam queue import` reads: a record is a few megabytes.
 pub const IMPORT_LIMIT: u64 = 64 << 20;
 
 /// Where a sealed record goes when the store refused it and the session must end, in order:
@@ -186,15 +186,13 @@ pub fn import(config: &StationConfig, file: &Path, lang: Lang) -> anyhow::Result
             )
         ));
     }
-    rekam_pipeline::check_recording_once(&store, &m.person.nik, m.person.service).map_err(
-        |e| {
-            anyhow::anyhow!(
-                "{} {}: {e}",
-                lang.pick("Tidak diimpor:", "Not imported:"),
-                file.display()
-            )
-        },
-    )?;
+    rekam_pipeline::check_recording_once(&store, &m.person.nik, m.person.service).map_err(|e| {
+        anyhow::anyhow!(
+            "{} {}: {e}",
+            lang.pick("Tidak diimpor:", "Not imported:"),
+            file.display()
+        )
+    })?;
     let entry = store.commit(&bytes).map_err(|e| {
         anyhow::anyhow!(
             "{} {}: {e}",
@@ -204,7 +202,10 @@ pub fn import(config: &StationConfig, file: &Path, lang: Lang) -> anyhow::Result
     })?;
     let mut s = format!(
         "{} {} ({} {}{})\n",
-        lang.pick("Diimpor ke antrean: rekaman", "Imported into the queue: record"),
+        lang.pick(
+            "Diimpor ke antrean: rekaman",
+            "Imported into the queue: record"
+        ),
         entry.record_id,
         lang.pick("ditandatangani kunci", "signed with key"),
         key.fingerprint(),

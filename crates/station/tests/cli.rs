@@ -623,7 +623,11 @@ fn enroll_refuses_before_the_first_capture_what_it_could_not_finish() {
         );
     }
     // In Indonesian by default.
-    let o = rekam_env(&person, &cfg, &[("REKAM_PASSWORD", "x"), ("REKAM_LANG", "id")]);
+    let o = rekam_env(
+        &person,
+        &cfg,
+        &[("REKAM_PASSWORD", "x"), ("REKAM_LANG", "id")],
+    );
     assert!(text(&o).contains("pemindai iris"), "{}", text(&o));
 }
 
@@ -669,14 +673,25 @@ fn key_loss_rotation_verify_and_queue_import_through_the_cli() {
     };
     ok(rekam_env(&["key", "show"], &cfg, &[]));
     ok(rekam_env(
-        &["service", "--user", "camat", "account", "init", "--name", "Camat"],
+        &[
+            "service", "--user", "camat", "account", "init", "--name", "Camat",
+        ],
         &cfg,
         &[("REKAM_PASSWORD", "camat-pass-1")],
     ));
     ok(rekam_env(
         &[
-            "service", "--user", "camat", "account", "add", "--username", "op1", "--name",
-            "Operator", "--role", "operator",
+            "service",
+            "--user",
+            "camat",
+            "account",
+            "add",
+            "--username",
+            "op1",
+            "--name",
+            "Operator",
+            "--role",
+            "operator",
         ],
         &cfg,
         &[
@@ -697,8 +712,15 @@ fn key_loss_rotation_verify_and_queue_import_through_the_cli() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("restore station.key"), "{}", text(&o));
     assert!(!key_file.exists());
-    let verified = ok(rekam_env(&["verify", old_file.to_str().unwrap()], &cfg, &[]));
-    assert!(verified.contains("signed with this station's current key"), "{verified}");
+    let verified = ok(rekam_env(
+        &["verify", old_file.to_str().unwrap()],
+        &cfg,
+        &[],
+    ));
+    assert!(
+        verified.contains("signed with this station's current key"),
+        "{verified}"
+    );
     // An operator may not rotate the key; the head of office may.
     let o = rekam_env(
         &["key", "rotate", "--user", "op1"],
@@ -706,7 +728,11 @@ fn key_loss_rotation_verify_and_queue_import_through_the_cli() {
         &[("REKAM_PASSWORD", "operator-pw-1")],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("may not replace the station key"), "{}", text(&o));
+    assert!(
+        text(&o).contains("may not replace the station key"),
+        "{}",
+        text(&o)
+    );
     assert!(!key_file.exists());
     let said = ok(rekam_env(
         &["key", "rotate", "--user", "camat"],
@@ -714,17 +740,30 @@ fn key_loss_rotation_verify_and_queue_import_through_the_cli() {
         &[("REKAM_PASSWORD", "camat-pass-1")],
     ));
     let old_fp = rekam_record::key_fingerprint(&old.public_hex());
-    assert!(said.contains(&format!("The old key {old_fp} stays in the keyring")), "{said}");
+    assert!(
+        said.contains(&format!("The old key {old_fp} stays in the keyring")),
+        "{said}"
+    );
     let journal = std::fs::read_to_string(data.join("store/service.journal")).unwrap();
-    assert!(journal.contains("station_key_rotated"), "the rotation is audited");
+    assert!(
+        journal.contains("station_key_rotated"),
+        "the rotation is audited"
+    );
     // The old record verifies with the retired key, a new one with the new key.
-    let verified = ok(rekam_env(&["verify", old_file.to_str().unwrap()], &cfg, &[]));
+    let verified = ok(rekam_env(
+        &["verify", old_file.to_str().unwrap()],
+        &cfg,
+        &[],
+    ));
     assert!(
         verified.contains(&format!("signed with this station's retired key {old_fp}")),
         "{verified}"
     );
     let shown = ok(rekam_env(&["key", "show"], &cfg, &[]));
-    assert!(shown.contains(&format!("retired      {}", old.public_hex())), "{shown}");
+    assert!(
+        shown.contains(&format!("retired      {}", old.public_hex())),
+        "{shown}"
+    );
     let new = rekam_record::StationKey::load_or_create(&key_file).unwrap();
     assert_ne!(new.public_hex(), old.public_hex());
     // A record sealed with the new key and saved elsewhere (as `rekam enroll` does on a full
@@ -750,8 +789,15 @@ fn key_loss_rotation_verify_and_queue_import_through_the_cli() {
     let o = rekam_env(&["queue", "import", stranger.to_str().unwrap()], &cfg, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("never had"), "{}", text(&o));
-    let said = ok(rekam_env(&["queue", "import", file.to_str().unwrap()], &cfg, &[]));
-    assert!(said.contains(&format!("Imported into the queue: record {new_id}")), "{said}");
+    let said = ok(rekam_env(
+        &["queue", "import", file.to_str().unwrap()],
+        &cfg,
+        &[],
+    ));
+    assert!(
+        said.contains(&format!("Imported into the queue: record {new_id}")),
+        "{said}"
+    );
     assert!(!file.exists() && tampered.exists());
     let list = ok(rekam_env(&["queue", "list"], &cfg, &[]));
     assert!(list.contains(&new_id) && list.contains(&old_id), "{list}");
