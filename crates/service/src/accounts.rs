@@ -737,7 +737,7 @@ mod tests {
     fn a_station_event_is_audited_durably_with_who_and_what() {
         let (svc, _clock, dir) = service(KEDOPOK);
         let camat = staff(&svc);
-        svc.audit_event(
+        svc.audit_station_action(
             &camat,
             Role::HeadOfOffice,
             "station_key_rotated",

@@ -191,19 +191,19 @@ impl Service {
         Ok(out)
     }
 
-    /// Writes an event of the station (outside an application's steps) to the audit trail, as
-    /// one durable step: who (`by`, acting as `role`), what (`action`), on which id
-    /// (`subject`, e.g. a record id or a key fingerprint). `detail` is free text and must not
-    /// hold a person's data. Used for a self-approved exception and a key rotation.
-    pub fn audit_event(
+    /// Records an action taken on the station outside the application workflow (the head of
+    /// service resolving a missing record, for one) in the audit trail, as its own journalled
+    /// step. `actor` must hold `role`. `detail` is kept in the audit trail: no personal data.
+    pub fn audit_station_action(
         &self,
-        by: &Actor,
+        actor: &Actor,
         role: Role,
         action: &str,
         subject: &str,
         detail: &str,
     ) -> Result<()> {
-        self.step(|tx| self.audit_plain(tx, by.username(), Some(role), action, subject, detail))
+        actor.require(&[role], action, action)?;
+        self.step(|tx| self.audit_plain(tx, actor.username(), Some(role), action, subject, detail))
     }
 
     /// Adds an audit entry, stamped now, to the step.

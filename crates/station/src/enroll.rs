@@ -347,7 +347,7 @@ pub fn check_header(person: &Person, confirm: bool, lang: Lang) -> anyhow::Resul
     Ok(warnings)
 }
 
-/// Opens the office's service over the station's database (accounts, audit trail).
+/// Opens the office's service data (staff accounts among it) beside the record store.
 pub fn open_service(
     office: &Path,
     db: &rekam_service::sled::Db,
@@ -366,7 +366,8 @@ pub fn open_service(
     .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
 }
 
-fn authenticate(
+/// Logs a staff member in against the office's accounts and requires `role`.
+pub fn authenticate(
     svc: &rekam_service::Service,
     login: &Login,
     role: rekam_service::Role,
@@ -406,6 +407,21 @@ pub fn run(
     out: &mut dyn Write,
     mut review: Option<&mut dyn std::io::BufRead>,
 ) -> anyhow::Result<Outcome> {
+    // The one canonical header (NIK digits, name within the card's limits) for every check,
+    // the application's NIK and the sealed record.
+    let person = req.person.canonical().map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            match lang {
+                Lang::Id => e.id(),
+                Lang::En => e.to_string(),
+            }
+        )
+    })?;
+    let req = &Request {
+        person,
+        ..req.clone()
+    };
     let warnings = check_header(&req.person, req.confirm_warnings, lang)?;
     // Everything that can be known before the first capture is checked before it: the
     // exceptions, and that every device the session needs is configured.
@@ -643,7 +659,7 @@ pub fn run(
     let path = store.records_dir().join(format!("{}.rkm", entry.record_id));
     if self_approval {
         let n = req.exceptions.len();
-        if let Err(e) = svc.audit_event(
+        if let Err(e) = svc.audit_station_action(
             &staff,
             rekam_service::Role::Supervisor,
             "exception_self_approved",

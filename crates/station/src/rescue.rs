@@ -7,18 +7,15 @@
 //! are the person's biometrics and never go anywhere else.
 
 use std::fs::{DirBuilder, File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use rekam_pipeline::Sealed;
 
 use crate::config::StationConfig;
 use crate::i18n::Lang;
-
-/// The largest file `rekam queue import` reads: a record is a few megabytes.
-pub const IMPORT_LIMIT: u64 = 64 << 20;
 
 /// Where a sealed record goes when the store refused it and the session must end, in order:
 /// `DATA_DIR/unsaved` (a folder beside the store; enough when only the store is read-only),
@@ -137,28 +134,13 @@ pub fn fallback(sealed: &Sealed, dirs: &[PathBuf]) -> Result<PathBuf, Vec<String
     Err(problems)
 }
 
-/// Reads at most [`IMPORT_LIMIT`] bytes of `file`.
-fn read_bounded(file: &Path) -> anyhow::Result<Vec<u8>> {
-    let f = File::open(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut bytes = Vec::new();
-    f.take(IMPORT_LIMIT + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading {}", file.display()))?;
-    if bytes.len() as u64 > IMPORT_LIMIT {
-        bail!(
-            "{} is larger than {} MiB, so it is not a record",
-            file.display(),
-            IMPORT_LIMIT >> 20
-        );
-    }
-    Ok(bytes)
-}
-
 /// `rekam queue import FILE`: a record this station sealed but could not store (saved
 /// elsewhere by `rekam enroll`) is verified against the station's keys, checked against the
 /// recording-once rule, committed durably to the queue, and the file removed.
 pub fn import(config: &StationConfig, file: &Path, lang: Lang) -> anyhow::Result<String> {
-    let bytes = read_bounded(file)?;
+    // Bounded like every record read (a device given by mistake costs at most the limit).
+    let bytes =
+        rekam_record::read_file(file).with_context(|| format!("reading {}", file.display()))?;
     let ring = crate::records::keyring(config)?.with_context(|| {
         lang.pick(
             "Stasiun ini belum punya kunci, jadi belum menandatangani rekaman apa pun: berkas ini bukan dari stasiun ini.",
