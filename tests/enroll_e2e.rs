@@ -46,6 +46,12 @@ struct Station {
 
 impl Station {
     fn start() -> Station {
+        Station::start_with_data(None)
+    }
+
+    /// With the station's data folder at `data` (a power-fail filesystem), or in a temporary
+    /// folder.
+    fn start_with_data(data: Option<PathBuf>) -> Station {
         let sim = Simulator::start(&SimConfig {
             // Signatures at their real pace: a sped-up one is refused as too fast, rightly.
             signature_pad: Some(SigpadSim {
@@ -61,6 +67,7 @@ impl Station {
         })
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
+        let data = data.unwrap_or_else(|| dir.path().join("data"));
         let fp = sim.fingerprint().unwrap();
         let pad = sim.signature_pad().unwrap();
         let cam = sim.camera().unwrap().index().unwrap();
@@ -71,7 +78,7 @@ impl Station {
              [signature_pad]\ndriver = \"isdv4\"\nport = {:?}\nbaud = {}\nend_after_ms = 600\n\n\
              [iris]\ndriver = \"simiris\"\nport = \"1209:0001:{serial}\"\npoll_interval_ms = 2\n\n\
              [camera]\ndriver = \"simcam\"\nport = \"camera:{cam}\"\nwidth = 1280\nheight = 720\n",
-            dir.path().join("data").display().to_string(),
+            data.display().to_string(),
             fp.path().display().to_string(),
             fp.baud(),
             pad.path().display().to_string(),
@@ -146,7 +153,22 @@ impl Station {
                 capture_timeout: Duration::from_secs(10),
                 ..Policy::default()
             },
+            unsaved_dirs: vec![self.dir.path().join("unsaved")],
         }
+    }
+
+    /// The office's service on the station's database.
+    fn service(&self, office: &Path) -> (rekam_store::Store, rekam_service::Service) {
+        let store = rekam_station::records::store(&self.config).unwrap();
+        let svc = rekam_service::Service::open_with(
+            store.db(),
+            &rekam_station::records::service_journal(&self.config),
+            rekam_service::OfficeConfig::load(office).unwrap(),
+            std::sync::Arc::new(rekam_service::SystemClock),
+            rekam_service::ServiceOptions::fast_for_tests(),
+        )
+        .unwrap();
+        (store, svc)
     }
 
     fn enroll(&self, req: &Request) -> (anyhow::Result<Outcome>, String) {
@@ -519,4 +541,325 @@ fn a_device_that_stays_away_waits_for_the_operator_and_the_session_goes_on() {
     assert_eq!(st.verify(&o).captures.len(), 14);
     // The first finger, captured before the cable came out, was kept: one attempt.
     assert_eq!(status(&o, Step::Finger(Finger::RightThumb)).2, 1);
+}
+
+fn little_finger_amputated() -> Vec<ExceptionRequest> {
+    vec![ExceptionRequest {
+        step: Step::Finger(Finger::LeftLittle),
+        reason: "amputated".into(),
+        note: "work accident 2015".into(),
+    }]
+}
+
+/// Issue 10, 4.5: an exception that could never be recorded, or two for one finger, are
+/// refused before the first capture (no exception photo, no finger), not after nine fingers.
+#[test]
+fn an_impossible_or_doubled_exception_is_refused_before_any_capture() {
+    let st = Station::start();
+    let mut req = st.request(person());
+    req.supervisor = Some(Login {
+        user: "kasi".into(),
+        password: SUPERVISOR_PW.into(),
+    });
+    for (exceptions, said) in [
+        (
+            vec![ExceptionRequest {
+                step: Step::Finger(Finger::LeftLittle),
+                reason: "lost".into(),
+                note: String::new(),
+            }],
+            "'lost' is not a reason",
+        ),
+        (
+            vec![ExceptionRequest {
+                step: Step::Face,
+                reason: "missing".into(),
+                note: String::new(),
+            }],
+            "cannot be excepted",
+        ),
+        (
+            {
+                let mut two = little_finger_amputated();
+                two.push(ExceptionRequest {
+                    step: Step::Finger(Finger::LeftLittle),
+                    reason: "bandaged".into(),
+                    note: String::new(),
+                });
+                two
+            },
+            "has two exceptions",
+        ),
+    ] {
+        req.exceptions = exceptions;
+        let bytes_before = st.sim.fingerprint().unwrap().stats().bytes_out;
+        let (r, log) = st.enroll(&req);
+        let e = format!("{:#}", r.unwrap_err());
+        assert!(e.contains(said), "{e}");
+        assert!(e.contains("before anything was captured"), "{e}");
+        assert!(!e.contains("kept"), "no promise of kept captures: {e}");
+        assert!(log.is_empty(), "nothing captured, no photo: {log}");
+        assert_eq!(
+            st.sim.fingerprint().unwrap().stats().bytes_out,
+            bytes_before,
+            "the scanner was not touched"
+        );
+    }
+}
+
+/// Issue 10, 4.6: one account holding the operator and supervisor roles does not approve its
+/// own exception, unless the office (one without a head of service) allows it; then it is
+/// audited.
+#[test]
+fn the_operator_approves_their_own_exception_only_where_the_office_allows_it() {
+    let st = Station::start();
+    let head_office = office();
+    {
+        let (_store, svc) = st.service(&head_office);
+        let camat = svc.authenticate("camat", "head-pw-0").unwrap();
+        svc.create_account(
+            Some(&camat),
+            "sendiri",
+            "Operator and supervisor",
+            &[
+                rekam_service::Role::Operator,
+                rekam_service::Role::Supervisor,
+            ],
+            OPERATOR_PW,
+        )
+        .unwrap();
+    }
+    let me = Login {
+        user: "sendiri".into(),
+        password: OPERATOR_PW.into(),
+    };
+    let mut req = st.request(person());
+    req.operator = me.clone();
+    req.supervisor = Some(me);
+    req.exceptions = little_finger_amputated();
+    // Lumajang (config/office.toml) has a Kasi Pelayanan: refused before any capture.
+    let (r, log) = st.enroll(&req);
+    let e = format!("{:#}", r.unwrap_err());
+    assert!(e.contains("approved by another person"), "{e}");
+    assert!(log.is_empty(), "{log}");
+    // Kebasen publishes no head of service and allows it.
+    let kebasen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/offices/kebasen.toml");
+    req.office = kebasen.clone();
+    let (r, log) = st.enroll(&req);
+    let o = r.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+    let m = st.verify(&o);
+    assert_eq!(m.supervisor_id.as_deref(), Some("sendiri"));
+    assert_eq!(m.operator_id, "sendiri");
+    let (_store, svc) = st.service(&kebasen);
+    let now = time::OffsetDateTime::now_utc();
+    let trail = svc
+        .audit_trail(
+            now - time::Duration::hours(1),
+            now + time::Duration::hours(1),
+        )
+        .unwrap();
+    let used = trail
+        .iter()
+        .find(|a| a.action == "exception_self_approved")
+        .expect("the self-approval is audited");
+    assert_eq!(used.account, "sendiri");
+    assert_eq!(used.subject, o.entry.record_id);
+}
+
+/// Issue 10, 4.7: a station whose key went missing refuses to record (restore the key), and
+/// does not make a new one that would orphan its earlier records.
+#[test]
+fn a_missing_station_key_is_refused_not_replaced() {
+    let st = Station::start();
+    let (r, log) = st.enroll(&st.request(person()));
+    let first = r.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+    let key_file = st.config.station.data_dir.join("station.key");
+    std::fs::remove_file(&key_file).unwrap();
+    let mut again = person();
+    again.service = Service::ReplacementLost;
+    let (r, log) = st.enroll(&st.request(again));
+    let e = format!("{:#}", r.unwrap_err());
+    assert!(
+        e.contains("restore station.key from the station's backup"),
+        "{e}"
+    );
+    assert!(e.contains("rekam key rotate"), "{e}");
+    assert!(log.is_empty(), "refused before any capture: {log}");
+    assert!(!key_file.exists(), "no new key was made");
+    // The earlier record still verifies against the keyring's (public) key.
+    let (text, ok) = rekam_station::records::verify_file(&st.config, &first.path, None).unwrap();
+    assert!(ok && text.contains("current key"), "{text}");
+}
+
+/// Writes what it is given to a buffer, and runs `action` once the buffer first contains
+/// `needle` (here: the disk fails while the last capture is prompted).
+struct Trigger<'a> {
+    buf: Vec<u8>,
+    needle: &'a str,
+    action: Option<Box<dyn FnOnce() + 'a>>,
+}
+
+impl std::io::Write for Trigger<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.action.is_some() && String::from_utf8_lossy(&self.buf).contains(self.needle) {
+            if let Some(a) = self.action.take() {
+                a();
+            }
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Issue 10, 4.4: the disk is remounted read-only just before saving. The sealed record is kept
+/// in memory; the operator fixes the disk, presses Enter, and it is saved: nobody is recorded
+/// again.
+#[test]
+fn a_save_on_a_read_only_disk_is_retried_with_the_same_sealed_record() {
+    let Some(fs) = rekam_testfs::mount_or_skip("a_save_on_a_read_only_disk") else {
+        return;
+    };
+    let st = Station::start_with_data(Some(fs.path().join("data")));
+    let mut terminal = Terminal {
+        lines: std::collections::VecDeque::from([
+            // At review: save, but the disk has just gone read-only.
+            ("", Box::new(|| fs.set_read_only(true)) as Box<dyn Fn()>),
+            // Asked what to do: the technician repairs the disk; Enter saves again.
+            ("", Box::new(|| fs.set_read_only(false)) as Box<dyn Fn()>),
+        ]),
+        current: Vec::new(),
+    };
+    let registry = rekam_station::drivers::registry();
+    let mut out = Vec::new();
+    let o = enroll::run(
+        &st.config,
+        &registry,
+        &st.request(person()),
+        Lang::En,
+        &mut out,
+        Some(&mut terminal),
+    );
+    let log = String::from_utf8(out).unwrap();
+    let o = o.unwrap_or_else(|e| panic!("{e:#}\n{log}"));
+    assert!(
+        log.contains("The record was NOT saved in the queue: the record store"),
+        "{log}"
+    );
+    assert!(log.contains("is read-only"), "{log}");
+    assert!(log.contains("kept in this program's memory"), "{log}");
+    assert_eq!(
+        log.matches("[ 1/14] Right thumb").count(),
+        1,
+        "captured once: {log}"
+    );
+    assert_eq!(st.verify(&o).captures.len(), 14);
+}
+
+/// Issue 10, 4.4: the disk is full. The operator saves the sealed record to a USB stick; once
+/// space is freed, `rekam queue import` verifies it and puts it in the queue.
+#[test]
+fn a_full_disk_saves_the_record_elsewhere_and_queue_import_brings_it_back() {
+    let Some(fs) = rekam_testfs::mount_or_skip("a_full_disk_saves_the_record_elsewhere") else {
+        return;
+    };
+    let st = Station::start_with_data(Some(fs.path().join("data")));
+    let stick = tempfile::tempdir().unwrap();
+    let stick_path = stick.path().display().to_string();
+    let fill = || {
+        let used = fs.stats().volatile_bytes;
+        fs.set_capacity(Some(used + 64 * 1024));
+    };
+    let mut terminal = Terminal {
+        lines: std::collections::VecDeque::from([
+            ("", Box::new(fill) as Box<dyn Fn()>),
+            // The operator first retries (still full), then names the stick.
+            ("", Box::new(|| ()) as Box<dyn Fn()>),
+            (
+                Box::leak(stick_path.into_boxed_str()) as &'static str,
+                Box::new(|| ()) as Box<dyn Fn()>,
+            ),
+        ]),
+        current: Vec::new(),
+    };
+    let registry = rekam_station::drivers::registry();
+    let mut out = Vec::new();
+    let r = enroll::run(
+        &st.config,
+        &registry,
+        &st.request(person()),
+        Lang::En,
+        &mut out,
+        Some(&mut terminal),
+    );
+    let log = String::from_utf8(out).unwrap();
+    let e = r.expect_err("not in the store");
+    let not_stored = e
+        .downcast_ref::<enroll::NotStored>()
+        .unwrap_or_else(|| panic!("{e:#}\n{log}"));
+    assert_eq!(
+        log.matches("NOT saved in the queue: the station's disk is full")
+            .count(),
+        2,
+        "{log}"
+    );
+    let file = not_stored.file.clone().unwrap();
+    assert!(file.starts_with(stick.path()), "{file:?}");
+    let text = e.to_string();
+    assert!(text.contains("need not be recorded again"), "{text}");
+    assert!(
+        text.contains(&format!("rekam queue import {}", file.display())),
+        "{text}"
+    );
+    // Space is freed; the record comes back into the queue, verified, and the file goes.
+    fs.set_capacity(None);
+    let said = rekam_station::rescue::import(&st.config, &file, Lang::En).unwrap();
+    assert!(said.contains(&not_stored.record_id), "{said}");
+    assert!(!file.exists(), "the copy on the stick is removed");
+    let store = rekam_station::records::store(&st.config).unwrap();
+    let entry = store.get(&not_stored.record_id).unwrap();
+    assert_eq!(entry.state, rekam_store::State::Queued);
+    let path = store.records_dir().join(format!("{}.rkm", entry.record_id));
+    drop(store);
+    let (text, ok) = rekam_station::records::verify_file(&st.config, &path, None).unwrap();
+    assert!(ok, "{text}");
+}
+
+/// Issue 10, 4.4: without a terminal nobody can be asked: the sealed record goes to a private
+/// fallback folder (0700, the file 0600) that is not on the failed disk, and the message says
+/// how to import it.
+#[test]
+fn without_a_terminal_a_failed_save_leaves_the_record_in_a_private_fallback() {
+    let Some(fs) = rekam_testfs::mount_or_skip("without_a_terminal_a_failed_save") else {
+        return;
+    };
+    let st = Station::start_with_data(Some(fs.path().join("data")));
+    let mut req = st.request(person());
+    // The first fallback is on the failed disk; the second is elsewhere.
+    let elsewhere = st.dir.path().join("fallback");
+    req.unsaved_dirs = vec![fs.path().join("data/unsaved"), elsewhere.clone()];
+    let registry = rekam_station::drivers::registry();
+    let mut out = Trigger {
+        buf: Vec::new(),
+        needle: "[14/14] Signature",
+        action: Some(Box::new(|| fs.set_read_only(true))),
+    };
+    let r = enroll::run(&st.config, &registry, &req, Lang::En, &mut out, None);
+    let log = String::from_utf8(out.buf).unwrap();
+    let e = r.expect_err("not in the store");
+    let not_stored = e
+        .downcast_ref::<enroll::NotStored>()
+        .unwrap_or_else(|| panic!("{e:#}\n{log}"));
+    let file = not_stored.file.clone().unwrap();
+    assert_eq!(file.parent(), Some(elsewhere.as_path()));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&file), mode(&elsewhere)), (0o600, 0o700));
+    assert!(e.to_string().contains("rekam queue import"), "{e}");
+    fs.set_read_only(false);
+    rekam_station::rescue::import(&st.config, &file, Lang::En).unwrap();
+    let store = rekam_station::records::store(&st.config).unwrap();
+    assert!(store.get(&not_stored.record_id).is_ok());
 }

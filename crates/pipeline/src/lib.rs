@@ -15,7 +15,10 @@ use rekam_record::{seal, Service, StationKey};
 use rekam_store::{Entry, Store};
 
 pub use assess::StandardAssessor;
-pub use session::{Decision, Gate, Gates, Session, SessionError, Step};
+pub use session::{
+    check_exception, check_exceptions, Decision, ExceptionError, Gate, Gates, Session,
+    SessionError, Step,
+};
 
 /// Why a recording cannot be saved.
 #[derive(Debug, thiserror::Error)]
@@ -79,10 +82,38 @@ pub struct Enrollment<'a> {
     pub store: &'a Store,
 }
 
+/// A record sealed and signed, held in memory until the store takes it. It does not depend on
+/// the session any more: a save that fails (disk full, read-only disk) is retried, or the
+/// bytes are written elsewhere and imported later, without capturing the person again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// The record id.
+    pub record_id: String,
+    /// The signed archive.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Sealed {
+    // The bytes are the person's data: never in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealed")
+            .field("record_id", &self.record_id)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
 impl Enrollment<'_> {
     /// Builds the record from a complete session, signs it, and commits it durably. When this
     /// returns, the operator may be told "saved".
     pub fn seal_and_commit(&self, session: &Session) -> Result<Entry, PipelineError> {
+        let sealed = self.seal(session)?;
+        self.commit(&sealed)
+    }
+
+    /// Checks the recording-once rule again (on the canonical header, the form that is
+    /// sealed), builds the record from a complete session and signs it. Nothing is written.
+    pub fn seal(&self, session: &Session) -> Result<Sealed, PipelineError> {
         // Checked on the canonical header, the form that is sealed.
         let person = session
             .person()
@@ -92,6 +123,38 @@ impl Enrollment<'_> {
         let (manifest, files) =
             session.build(self.station_id, self.operator_id, &self.key.public_hex())?;
         let bytes = seal(&manifest, &files, self.key)?;
-        Ok(self.store.commit(&bytes)?)
+        Ok(Sealed {
+            record_id: manifest.record_id,
+            bytes,
+        })
+    }
+
+    /// Commits a sealed record durably; may be called again after a failure. A retry that
+    /// finds the same bytes already stored under the id (an earlier attempt got as far as the
+    /// rename) counts as saved.
+    pub fn commit(&self, sealed: &Sealed) -> Result<Entry, PipelineError> {
+        match self.store.commit(&sealed.bytes) {
+            Ok(e) => Ok(e),
+            Err(rekam_store::StoreError::Duplicate(id))
+                if self.store.read(&id).ok().as_deref() == Some(sealed.bytes.as_slice()) =>
+            {
+                // Not indexed yet if that attempt failed after the rename: the next start-up
+                // indexes the file; the entry is the one it will have.
+                match self.store.get(&id) {
+                    Ok(e) => Ok(e),
+                    Err(_) => {
+                        let m = rekam_record::read_unverified(&sealed.bytes)?;
+                        Ok(Entry {
+                            record_id: id,
+                            nik: m.person.nik,
+                            sealed_at: m.sealed_at,
+                            size: sealed.bytes.len() as u64,
+                            state: rekam_store::State::Queued,
+                        })
+                    }
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }

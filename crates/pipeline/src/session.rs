@@ -198,6 +198,65 @@ pub struct PendingException {
 /// Reasons an exception may give.
 pub const EXCEPTION_REASONS: &[&str] = &["missing", "amputated", "bandaged", "missing_eye"];
 
+/// The reasons that fit `step`: `missing`, `amputated` or `bandaged` for a finger,
+/// `missing_eye` for an eye, none for the face and the signature (they must be captured).
+pub fn exception_reasons(step: Step) -> &'static [&'static str] {
+    match step {
+        Step::Finger(_) => &EXCEPTION_REASONS[..3],
+        Step::Iris(_) => &EXCEPTION_REASONS[3..],
+        Step::Face | Step::Signature => &[],
+    }
+}
+
+/// Why a planned exception is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExceptionError {
+    /// The face and the signature have no exceptions.
+    #[error("{0:?} cannot be excepted: it must be captured")]
+    NotAllowed(Step),
+    /// The reason does not fit the step.
+    #[error("'{reason}' is not a reason for {step:?}: use missing, amputated or bandaged for a finger, missing_eye for an eye")]
+    BadReason {
+        /// The step.
+        step: Step,
+        /// The reason given.
+        reason: String,
+    },
+    /// Two exceptions name the same step.
+    #[error("{0:?} has two exceptions; give one per finger or eye")]
+    Twice(Step),
+}
+
+/// Checks one exception: the step allows one and the reason fits it.
+pub fn check_exception(step: Step, reason: &str) -> Result<(), ExceptionError> {
+    let reasons = exception_reasons(step);
+    if reasons.is_empty() {
+        return Err(ExceptionError::NotAllowed(step));
+    }
+    if !reasons.contains(&reason) {
+        return Err(ExceptionError::BadReason {
+            step,
+            reason: reason.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks the exceptions planned for a session before anything is captured: each one
+/// ([`check_exception`]), and at most one per finger or eye.
+pub fn check_exceptions<'a>(
+    planned: impl IntoIterator<Item = (Step, &'a str)>,
+) -> Result<(), ExceptionError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (step, reason) in planned {
+        check_exception(step, reason)?;
+        if !seen.insert(step) {
+            return Err(ExceptionError::Twice(step));
+        }
+    }
+    Ok(())
+}
+
 /// Where the session is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -244,6 +303,7 @@ pub struct Session {
     phase: Phase,
     confirmed_warnings: Vec<String>,
     started_at: String,
+    self_approval: bool,
 }
 
 impl Session {
@@ -281,7 +341,15 @@ impl Session {
                         .ok()
                 })
                 .unwrap_or_default(),
+            self_approval: false,
         }
+    }
+
+    /// Whether the operator may approve the exceptions of this recording (an office whose
+    /// configuration says one person may be operator and supervisor). By default the approver
+    /// must be another person: [`Session::build`] refuses an exception approved by the operator.
+    pub fn allow_self_approval(&mut self, allowed: bool) {
+        self.self_approval = allowed;
     }
 
     /// The person.
@@ -409,20 +477,7 @@ impl Session {
         photo_png: Vec<u8>,
     ) -> Result<(), SessionError> {
         self.check_current(step)?;
-        if !step.allows_exception() {
-            return Err(SessionError::Exception(format!(
-                "{step:?} cannot be excepted: it must be captured"
-            )));
-        }
-        let ok_reason = match step {
-            Step::Iris(_) => reason == "missing_eye",
-            _ => EXCEPTION_REASONS.contains(&reason) && reason != "missing_eye",
-        };
-        if !ok_reason {
-            return Err(SessionError::Exception(format!(
-                "'{reason}' is not a reason for {step:?}: use missing, amputated or bandaged for a finger, missing_eye for an eye"
-            )));
-        }
+        check_exception(step, reason).map_err(|e| SessionError::Exception(e.to_string()))?;
         if photo_png.is_empty() {
             return Err(SessionError::Exception(
                 "an exception needs a photo of it".into(),
@@ -499,6 +554,16 @@ impl Session {
             return Err(SessionError::NotReady(format!(
                 "{} exception(s) need a supervisor's approval",
                 pending.len()
+            )));
+        }
+        let own = self
+            .slots
+            .values()
+            .filter_map(|s| s.exception.as_ref())
+            .any(|e| e.approved_by.as_deref() == Some(operator_id));
+        if own && !self.self_approval {
+            return Err(SessionError::Exception(format!(
+                "the operator {operator_id} approved an exception of their own recording; another person (the head of service) must approve it"
             )));
         }
         let mut m = Manifest::new(
@@ -776,6 +841,63 @@ mod tests {
         assert_eq!(m.captures.len(), 14);
         assert_eq!(files.len(), 14);
         assert!(s.except(Step::Face, "missing", "", vec![1]).is_err());
+    }
+
+    #[test]
+    fn planned_exceptions_are_checked_before_anything_is_captured() {
+        use rekam_device::Finger::{LeftLittle, RightThumb};
+        // The two refused only after nine fingers before (issue 10, 4.5).
+        assert_eq!(
+            check_exceptions([(Step::Finger(LeftLittle), "lost")]),
+            Err(ExceptionError::BadReason {
+                step: Step::Finger(LeftLittle),
+                reason: "lost".into()
+            })
+        );
+        assert_eq!(
+            check_exceptions([(Step::Face, "missing")]),
+            Err(ExceptionError::NotAllowed(Step::Face))
+        );
+        assert_eq!(
+            check_exceptions([(Step::Signature, "missing")]),
+            Err(ExceptionError::NotAllowed(Step::Signature))
+        );
+        // A finger's reason does not fit an eye, nor an eye's a finger.
+        assert!(check_exceptions([(Step::Iris(Eye::Left), "amputated")]).is_err());
+        assert!(check_exceptions([(Step::Finger(RightThumb), "missing_eye")]).is_err());
+        // One exception per finger.
+        assert_eq!(
+            check_exceptions([
+                (Step::Finger(LeftLittle), "amputated"),
+                (Step::Finger(RightThumb), "bandaged"),
+                (Step::Finger(LeftLittle), "bandaged"),
+            ]),
+            Err(ExceptionError::Twice(Step::Finger(LeftLittle)))
+        );
+        check_exceptions([
+            (Step::Finger(LeftLittle), "amputated"),
+            (Step::Finger(RightThumb), "bandaged"),
+            (Step::Iris(Eye::Right), "missing_eye"),
+        ])
+        .unwrap();
+        assert_eq!(exception_reasons(Step::Face), &[] as &[&str]);
+    }
+
+    #[test]
+    fn the_operator_does_not_approve_their_own_exception_unless_allowed() {
+        let mut s = Session::new(person(), Gates::default(), vec![]);
+        let step = Step::Finger(Finger::RightThumb);
+        s.except(step, "amputated", "", vec![0x89, b'P']).unwrap();
+        complete(&mut s);
+        s.approve_exceptions("op");
+        let e = s.build("ST", "op", "00").unwrap_err();
+        assert!(e.to_string().contains("another person"), "{e}");
+        // Another operator's record with the same approver is fine.
+        s.build("ST", "op-2", "00").unwrap();
+        // An office where one person holds both roles.
+        s.allow_self_approval(true);
+        let (m, _) = s.build("ST", "op", "00").unwrap();
+        assert_eq!(m.supervisor_id.as_deref(), Some("op"));
     }
 
     #[test]

@@ -166,3 +166,45 @@ fn a_resolved_missing_record_releases_the_nik() {
     rekam_pipeline::check_recording_once(&store, "3578011207990001", Service::New).unwrap();
     e.seal_and_commit(&complete(Service::New)).unwrap();
 }
+
+/// A save that fails on a full or read-only disk keeps the sealed record: the same bytes are
+/// committed once the disk takes them, and nobody is captured again (issue 10, 4.4).
+#[test]
+fn a_failed_save_keeps_the_sealed_record_for_a_retry() {
+    let Some(fs) = rekam_testfs::mount_or_skip("a_failed_save_keeps_the_sealed_record_for_a_retry")
+    else {
+        return;
+    };
+    let store = Store::open(&fs.path().join("store")).unwrap();
+    let key = StationKey::generate();
+    let e = Enrollment {
+        station_id: "ST-01",
+        operator_id: "op-3",
+        key: &key,
+        store: &store,
+    };
+    let session = complete(Service::New);
+    let sealed = e.seal(&session).unwrap();
+    // The disk was remounted read-only.
+    fs.set_read_only(true);
+    match e.commit(&sealed) {
+        Err(PipelineError::Store(rekam_store::StoreError::ReadOnly(_))) => {}
+        other => panic!("expected a read-only refusal, got {other:?}"),
+    }
+    // Then it is full: not even the record's first block fits.
+    fs.set_read_only(false);
+    fs.set_capacity(Some(fs.stats().volatile_bytes + 4096));
+    match e.commit(&sealed) {
+        Err(PipelineError::Store(rekam_store::StoreError::DiskFull)) => {}
+        other => panic!("expected a full disk, got {other:?}"),
+    }
+    assert!(store.list().unwrap().is_empty(), "nothing half-saved");
+    // Space freed: the same sealed bytes are saved, under the same id.
+    fs.set_capacity(None);
+    let entry = e.commit(&sealed).unwrap();
+    assert_eq!(entry.record_id, sealed.record_id);
+    assert_eq!(store.read(&entry.record_id).unwrap(), sealed.bytes);
+    rekam_record::verify(&sealed.bytes, &key.verifying_key()).unwrap();
+    // A second retry of a save that went through counts as saved, not as a duplicate.
+    assert_eq!(e.commit(&sealed).unwrap().record_id, sealed.record_id);
+}

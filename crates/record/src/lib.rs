@@ -35,7 +35,10 @@ pub use header::{
     canonical_birth_date, canonical_name, canonical_nik, read_bounded, read_file, HeaderError,
     ReadError, MAX_RECORD_BYTES, NAME_MAX_CHARS,
 };
-pub use keys::{verifying_key_from_hex, StationKey};
+pub use keys::{
+    key_fingerprint, verifying_key_from_hex, KeyFiles, Keyring, KeyringEntry, Rotation, StationKey,
+    KEYRING_FORMAT,
+};
 
 /// The format name written in every manifest: version 2 records the device of every capture.
 pub const FORMAT: &str = "rekam-record/2";

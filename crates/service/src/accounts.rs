@@ -732,4 +732,35 @@ mod tests {
             crate::ErrorKind::NotPermitted
         );
     }
+
+    #[test]
+    fn a_station_event_is_audited_durably_with_who_and_what() {
+        let (svc, _clock, dir) = service(KEDOPOK);
+        let camat = staff(&svc);
+        svc.audit_station_action(
+            &camat,
+            Role::HeadOfOffice,
+            "station_key_rotated",
+            "0011223344556677",
+            "retired 8899aabbccddeeff",
+        )
+        .unwrap();
+        let all = svc
+            .audit_trail(
+                time::macros::datetime!(2026-01-01 00:00 UTC),
+                time::macros::datetime!(2027-01-01 00:00 UTC),
+            )
+            .unwrap();
+        let e = all
+            .iter()
+            .find(|e| e.action == "station_key_rotated")
+            .unwrap();
+        assert_eq!(
+            (e.account.as_str(), e.role, e.subject.as_str()),
+            ("camat", Some(Role::HeadOfOffice), "0011223344556677")
+        );
+        // In the journal, so it survives the index.
+        let journal = std::fs::read_to_string(dir.path().join("service.journal")).unwrap();
+        assert!(journal.contains("station_key_rotated"));
+    }
 }

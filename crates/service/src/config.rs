@@ -327,6 +327,11 @@ pub struct AccountPolicy {
     pub max_failures: u32,
     /// How long the lock lasts.
     pub lockout: time::Duration,
+    /// Whether one account holding the operator and supervisor roles may approve the
+    /// exceptions of its own recordings (`accounts.operator_may_approve_own_exceptions`).
+    /// `false` by default: the approver is another person. Only for an office whose standard
+    /// lists no head of service (seeds 000 Kebasen and 001 Sumba Timur); every use is audited.
+    pub operator_may_approve_own_exceptions: bool,
 }
 
 /// An office's whole configuration, validated.
@@ -460,6 +465,8 @@ struct RawAccounts {
     max_failures: i64,
     #[serde(default = "default_lockout")]
     lockout_minutes: i64,
+    #[serde(default)]
+    operator_may_approve_own_exceptions: bool,
 }
 
 impl Default for RawAccounts {
@@ -467,6 +474,7 @@ impl Default for RawAccounts {
         RawAccounts {
             max_failures: default_failures(),
             lockout_minutes: default_lockout(),
+            operator_may_approve_own_exceptions: false,
         }
     }
 }
@@ -870,6 +878,7 @@ fn validate(raw: RawConfig) -> Result<OfficeConfig> {
     let accounts = AccountPolicy {
         max_failures: a.max_failures as u32,
         lockout: time::Duration::minutes(a.lockout_minutes),
+        operator_may_approve_own_exceptions: a.operator_may_approve_own_exceptions,
     };
 
     let fmt = raw.register.number_format;
@@ -1112,6 +1121,19 @@ fn validate(raw: RawConfig) -> Result<OfficeConfig> {
             count: s.count as u32,
         });
     }
+    if accounts.operator_may_approve_own_exceptions {
+        if let Some(head) = staff.iter().find(|s| s.role == Role::Supervisor) {
+            return Err(Error::config(
+                "accounts.operator_may_approve_own_exceptions",
+                format!(
+                    "this office's staff lists a head of service ({}), who approves exceptions; \
+                     one person may approve their own only where the standard lists none: remove \
+                     the key or set it to false",
+                    head.title
+                ),
+            ));
+        }
+    }
 
     Ok(OfficeConfig {
         office,
@@ -1224,6 +1246,48 @@ kind = "in_person"
         for (from, to, key) in cases {
             assert_eq!(key_of(&MIN.replacen(from, to, 1)), key, "{to}");
         }
+    }
+
+    #[test]
+    fn self_approval_is_off_by_default_and_refused_where_a_head_of_service_exists() {
+        assert!(
+            !OfficeConfig::parse(MIN)
+                .unwrap()
+                .accounts
+                .operator_may_approve_own_exceptions
+        );
+        let own = format!(
+            "{MIN}
+[accounts]
+operator_may_approve_own_exceptions = true
+"
+        );
+        assert!(
+            OfficeConfig::parse(&own)
+                .unwrap()
+                .accounts
+                .operator_may_approve_own_exceptions
+        );
+        let with_kasi = format!(
+            "{own}
+[[staff]]
+role = \"supervisor\"
+title = \"Kasi Pelayanan\"
+count = 1
+"
+        );
+        assert_eq!(
+            key_of(&with_kasi),
+            "accounts.operator_may_approve_own_exceptions"
+        );
+        // Not a yes or no.
+        let bad = format!(
+            "{MIN}
+[accounts]
+operator_may_approve_own_exceptions = \"ya\"
+"
+        );
+        assert!(OfficeConfig::parse(&bad).is_err());
     }
 
     #[test]
@@ -1341,6 +1405,27 @@ kind = "in_person"
             assert!(kb.has_channel(k), "{k:?}");
         }
         assert!(k.has_channel(ChannelKind::Website));
+        // Only the two offices whose standard lists no head of service let one person approve
+        // the exceptions of their own recordings.
+        for (o, own) in [
+            (&k, false),
+            (&st, true),
+            (&y, false),
+            (&l, false),
+            (&kb, true),
+        ] {
+            assert_eq!(
+                o.accounts.operator_may_approve_own_exceptions, own,
+                "{}",
+                o.office.name
+            );
+            assert_eq!(
+                o.staff.iter().any(|s| s.role == Role::Supervisor),
+                !own,
+                "{}",
+                o.office.name
+            );
+        }
         // config/office.toml is a valid office too.
         office(include_str!("../../../config/office.toml"));
     }

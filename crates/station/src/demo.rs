@@ -213,6 +213,7 @@ fn enrollment(devices: &StationConfig, out_dir: &Path, lang: Lang) -> anyhow::Re
             capture_timeout: Duration::from_secs(10),
             ..Default::default()
         },
+        unsaved_dirs: vec![data.join("unsaved")],
     };
     let mut progress = Vec::new();
     let outcome = crate::enroll::run(

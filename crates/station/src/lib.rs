@@ -10,3 +10,4 @@ pub mod enroll;
 pub mod i18n;
 pub mod quality_cmd;
 pub mod records;
+pub mod rescue;

@@ -3,7 +3,7 @@
 //! Operators run the station; technicians run `rekam diag`; newcomers run `rekam demo`, which
 //! needs no hardware.
 
-use rekam_station::{config, demo, diag, drivers, enroll, i18n, quality_cmd, records};
+use rekam_station::{config, demo, diag, drivers, enroll, i18n, quality_cmd, records, rescue};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,16 +91,17 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// The station's signing key.
+    /// The station's signing key: show it, or replace it on purpose (`rotate`).
     Key {
         #[command(subcommand)]
         action: KeyAction,
     },
-    /// Verify a record file's signature and contents; any changed byte fails.
+    /// Verify a record file's signature and contents; any changed byte fails. Without
+    /// --public-key, against this station's keys (current and retired), naming the one used.
     Verify {
         /// The record file (.rkm).
         record: PathBuf,
-        /// The signing station's public key, hex (default: this station's own key).
+        /// The signing station's public key, hex (default: this station's own keys).
         #[arg(long)]
         public_key: Option<String>,
     },
@@ -178,8 +179,20 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum KeyAction {
-    /// Print the public key and its fingerprint (the secret is never printed).
+    /// Print the public key and its fingerprint, and the retired keys (the secret is never
+    /// printed).
     Show,
+    /// Replace the station key on purpose (a lost or compromised key): a head of office or
+    /// technician logs in (password from REKAM_PASSWORD); the old public key stays in the
+    /// keyring so earlier records still verify; the rotation is audited.
+    Rotate {
+        /// The head of office's or technician's account.
+        #[arg(long, env = "REKAM_USER")]
+        user: String,
+        /// Office configuration with the staff accounts.
+        #[arg(long, env = "REKAM_OFFICE", default_value = "config/office.toml")]
+        office: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +207,13 @@ enum QueueAction {
     Export {
         /// Destination folder.
         dir: PathBuf,
+    },
+    /// Put a record this station sealed but could not store (saved elsewhere by `rekam
+    /// enroll` when the disk was full or read-only) into the queue: verified against the
+    /// station's keys, checked for recording once, committed durably; the file is removed.
+    Import {
+        /// The record file (.rkm).
+        file: PathBuf,
     },
     /// The head of service resolves a record whose file is missing (or was quarantined):
     /// recorded with who, when and why, after which its NIK may be recorded again. The
@@ -301,6 +321,21 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             print!("{}", records::key_show(&config)?);
             Ok(true)
         }
+        Command::Key {
+            action: KeyAction::Rotate { user, office },
+        } => {
+            let config = StationConfig::load(&cli.config)?;
+            let lang = cli.lang.unwrap_or_else(|| config.lang());
+            let login = enroll::Login {
+                user,
+                password: std::env::var("REKAM_PASSWORD")
+                    .ok()
+                    .filter(|p| !p.is_empty())
+                    .context("set REKAM_PASSWORD to the password (never on the command line)")?,
+            };
+            print!("{}", records::key_rotate(&config, &office, &login, lang)?);
+            Ok(true)
+        }
         Command::Verify { record, public_key } => {
             let config = StationConfig::load(&cli.config)?;
             let (text, ok) = records::verify_file(&config, &record, public_key.as_deref())?;
@@ -387,6 +422,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     capture_timeout: Duration::from_secs(capture_timeout),
                     ..Default::default()
                 },
+                unsaved_dirs: rescue::default_dirs(&config),
             };
             let registry = drivers::registry();
             let mut out = std::io::stdout().lock();
@@ -410,6 +446,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 QueueAction::List => (records::queue_list(&config, lang)?, true),
                 QueueAction::Stats => (records::queue_stats(&config)?, true),
                 QueueAction::Export { dir } => records::queue_export(&config, &dir, lang)?,
+                QueueAction::Import { file } => (rescue::import(&config, &file, lang)?, true),
                 QueueAction::ResolveMissing {
                     id,
                     reason,

@@ -525,3 +525,286 @@ fn sim_at_real_pace() -> Simulator {
     })
     .unwrap()
 }
+
+/// `rekam` with the environment of a test: no language, user or passwords from outside.
+fn rekam_env(args: &[&str], config: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_rekam"));
+    c.arg("--config").arg(config).args(args).env(
+        "REKAM_OFFICE",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/office.toml"),
+    );
+    for k in [
+        "REKAM_LANG",
+        "REKAM_USER",
+        "REKAM_PASSWORD",
+        "REKAM_NEW_PASSWORD",
+        "REKAM_SUPERVISOR_PASSWORD",
+    ] {
+        c.env_remove(k);
+    }
+    c.envs(env.iter().copied()).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Issue 10, 4.5 and 4.10: what would stop a recording half-way is refused before the first
+/// capture: an exception that cannot be recorded, two for one finger, and a device the
+/// configuration lacks (config/sim.toml had no iris scanner: ten fingers, then a stop).
+#[test]
+fn enroll_refuses_before_the_first_capture_what_it_could_not_finish() {
+    let sim = sim();
+    let dir = tempfile::tempdir().unwrap();
+    // The fingerprint module and the signature pad answer; there is no [iris] table.
+    let cfg = config_for(&sim, dir.path(), "");
+    let body = std::fs::read_to_string(&cfg).unwrap().replace(
+        "[station]\n",
+        &format!(
+            "[station]\ndata_dir = {:?}\n",
+            dir.path().join("data").display().to_string()
+        ),
+    ) + "\n[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n";
+    std::fs::write(&cfg, body).unwrap();
+    let person = [
+        "enroll",
+        "--nik",
+        "3578011207990001",
+        "--name",
+        "Budi",
+        "--birth-date",
+        "1999-07-12",
+        "--sex",
+        "m",
+        "--user",
+        "op1",
+    ];
+    let pw = [
+        ("REKAM_PASSWORD", "operator-pw-1"),
+        ("REKAM_SUPERVISOR_PASSWORD", "kasi-pw-22"),
+    ];
+    let with = |extra: &[&str]| {
+        let args: Vec<&str> = person.iter().chain(extra).copied().collect();
+        rekam_env(&args, &cfg, &pw)
+    };
+    for (extra, said) in [
+        (
+            &["--exception", "left_little:lost"][..],
+            "'lost' is not a reason",
+        ),
+        (&["--exception", "face:missing"][..], "cannot be excepted"),
+        (
+            &[
+                "--exception",
+                "left_little:amputated",
+                "--exception",
+                "left_little:bandaged",
+                "--supervisor",
+                "kasi",
+            ][..],
+            "has two exceptions",
+        ),
+        (
+            &[][..],
+            "the iris scanner (for Right iris, Left iris): there is no [iris] table",
+        ),
+    ] {
+        let o = with(extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", text(&o));
+        assert!(text(&o).contains(said), "{extra:?}: {}", text(&o));
+        assert!(
+            !text(&o).contains("[ 1/14]") && !text(&o).contains("Exception photo"),
+            "nothing captured: {}",
+            text(&o)
+        );
+    }
+    // In Indonesian by default.
+    let o = rekam_env(
+        &person,
+        &cfg,
+        &[("REKAM_PASSWORD", "x"), ("REKAM_LANG", "id")],
+    );
+    assert!(text(&o).contains("pemindai iris"), "{}", text(&o));
+}
+
+fn sealed_with(key: &rekam_record::StationKey, nik: &str) -> (String, Vec<u8>) {
+    let m = rekam_record::Manifest::new(
+        "T-9",
+        "op",
+        &key.public_hex(),
+        rekam_record::Person {
+            nik: nik.into(),
+            name: "X".into(),
+            birth_date: "1999-07-12".into(),
+            sex: rekam_record::Sex::Male,
+            service: rekam_record::Service::New,
+        },
+    );
+    (
+        m.record_id.clone(),
+        rekam_record::seal(&m, &[], key).unwrap(),
+    )
+}
+
+/// Issue 10, 4.7 and 4.4: a deleted station key is refused (not replaced); a head of office
+/// rotates it on purpose, an operator may not; records signed before and after verify, each
+/// naming its key; `rekam queue import` takes a record this station sealed elsewhere and
+/// refuses one it did not sign.
+#[test]
+fn key_loss_rotation_verify_and_queue_import_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("station.toml");
+    let data = dir.path().join("data");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[station]\nid = \"T-9\"\nlanguage = \"en\"\ndata_dir = {:?}\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let ok = |o: Output| {
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    ok(rekam_env(&["key", "show"], &cfg, &[]));
+    ok(rekam_env(
+        &[
+            "service", "--user", "camat", "account", "init", "--name", "Camat",
+        ],
+        &cfg,
+        &[("REKAM_PASSWORD", "camat-pass-1")],
+    ));
+    ok(rekam_env(
+        &[
+            "service",
+            "--user",
+            "camat",
+            "account",
+            "add",
+            "--username",
+            "op1",
+            "--name",
+            "Operator",
+            "--role",
+            "operator",
+        ],
+        &cfg,
+        &[
+            ("REKAM_PASSWORD", "camat-pass-1"),
+            ("REKAM_NEW_PASSWORD", "operator-pw-1"),
+        ],
+    ));
+    // A record this station signed, in its store.
+    let key_file = data.join("station.key");
+    let old = rekam_record::StationKey::load_or_create(&key_file).unwrap();
+    let (old_id, old_bytes) = sealed_with(&old, "3578011207990001");
+    let old_file = data.join("store/records").join(format!("{old_id}.rkm"));
+    std::fs::create_dir_all(old_file.parent().unwrap()).unwrap();
+    std::fs::write(&old_file, &old_bytes).unwrap();
+    // The key is deleted: refused with what to do, and no new key appears.
+    std::fs::remove_file(&key_file).unwrap();
+    let o = rekam_env(&["key", "show"], &cfg, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("restore station.key"), "{}", text(&o));
+    assert!(!key_file.exists());
+    let verified = ok(rekam_env(
+        &["verify", old_file.to_str().unwrap()],
+        &cfg,
+        &[],
+    ));
+    assert!(
+        verified.contains("signed with this station's current key"),
+        "{verified}"
+    );
+    // An operator may not rotate the key; the head of office may.
+    let o = rekam_env(
+        &["key", "rotate", "--user", "op1"],
+        &cfg,
+        &[("REKAM_PASSWORD", "operator-pw-1")],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("may not replace the station key"),
+        "{}",
+        text(&o)
+    );
+    assert!(!key_file.exists());
+    let said = ok(rekam_env(
+        &["key", "rotate", "--user", "camat"],
+        &cfg,
+        &[("REKAM_PASSWORD", "camat-pass-1")],
+    ));
+    let old_fp = rekam_record::key_fingerprint(&old.public_hex());
+    assert!(
+        said.contains(&format!("The old key {old_fp} stays in the keyring")),
+        "{said}"
+    );
+    let journal = std::fs::read_to_string(data.join("store/service.journal")).unwrap();
+    assert!(
+        journal.contains("station_key_rotated"),
+        "the rotation is audited"
+    );
+    // The old record verifies with the retired key, a new one with the new key.
+    let verified = ok(rekam_env(
+        &["verify", old_file.to_str().unwrap()],
+        &cfg,
+        &[],
+    ));
+    assert!(
+        verified.contains(&format!("signed with this station's retired key {old_fp}")),
+        "{verified}"
+    );
+    let shown = ok(rekam_env(&["key", "show"], &cfg, &[]));
+    assert!(
+        shown.contains(&format!("retired      {}", old.public_hex())),
+        "{shown}"
+    );
+    let new = rekam_record::StationKey::load_or_create(&key_file).unwrap();
+    assert_ne!(new.public_hex(), old.public_hex());
+    // A record sealed with the new key and saved elsewhere (as `rekam enroll` does on a full
+    // disk) is imported into the queue; the copy goes.
+    let (new_id, new_bytes) = sealed_with(&new, "3578011207990002");
+    let outside = dir.path().join("stick");
+    std::fs::create_dir(&outside).unwrap();
+    let file = outside.join("r.rkm");
+    std::fs::write(&file, &new_bytes).unwrap();
+    let mut bad = new_bytes.clone();
+    bad[700] ^= 1;
+    let tampered = outside.join("bad.rkm");
+    std::fs::write(&tampered, &bad).unwrap();
+    let o = rekam_env(&["queue", "import", tampered.to_str().unwrap()], &cfg, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("Not imported"), "{}", text(&o));
+    let stranger = outside.join("stranger.rkm");
+    std::fs::write(
+        &stranger,
+        sealed_with(&rekam_record::StationKey::generate(), "3578011207990003").1,
+    )
+    .unwrap();
+    let o = rekam_env(&["queue", "import", stranger.to_str().unwrap()], &cfg, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("never had"), "{}", text(&o));
+    let said = ok(rekam_env(
+        &["queue", "import", file.to_str().unwrap()],
+        &cfg,
+        &[],
+    ));
+    assert!(
+        said.contains(&format!("Imported into the queue: record {new_id}")),
+        "{said}"
+    );
+    assert!(!file.exists() && tampered.exists());
+    let list = ok(rekam_env(&["queue", "list"], &cfg, &[]));
+    assert!(list.contains(&new_id) && list.contains(&old_id), "{list}");
+    // The same person again from a file: refused by the recording-once rule.
+    let (_, twice) = sealed_with(&new, "3578011207990002");
+    std::fs::write(&file, twice).unwrap();
+    let o = rekam_env(&["queue", "import", file.to_str().unwrap()], &cfg, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("recorded once"), "{}", text(&o));
+}
