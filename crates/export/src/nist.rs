@@ -145,6 +145,69 @@ impl Transaction {
     }
 }
 
+impl Transaction {
+    /// Writes the transaction back in the traditional encoding: LEN recomputed for every
+    /// record and CNT from the records as they are (the fields in number order, DATA last).
+    /// Tests use it to make transactions that lack a field.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut rest = Vec::new();
+        let mut cnt = vec![vec![
+            "1".to_string(),
+            self.records.len().saturating_sub(1).to_string(),
+        ]];
+        for r in self.records.iter().skip(1) {
+            cnt.push(vec![r.rtype.to_string(), r.idc().unwrap_or(0).to_string()]);
+            if (3..=8).contains(&r.rtype) {
+                let mut head = Vec::new();
+                for f in 2..=7u16 {
+                    let v: u64 = r.text(f).and_then(|t| t.parse().ok()).unwrap_or(0);
+                    if f >= 6 && r.rtype == 8 {
+                        head.extend_from_slice(&(v as u16).to_be_bytes());
+                    } else if f == 2 || r.rtype == 8 {
+                        head.push(v as u8);
+                    }
+                }
+                let data = r
+                    .binary(if r.rtype == 8 { 8 } else { 3 })
+                    .unwrap_or_default();
+                let len = (4 + head.len() + data.len()) as u32;
+                rest.extend_from_slice(&len.to_be_bytes());
+                rest.extend_from_slice(&head);
+                rest.extend_from_slice(data);
+            } else {
+                let fields: Vec<(u16, Value)> = r
+                    .fields
+                    .iter()
+                    .filter(|(n, _)| **n != 1)
+                    .map(|(n, v)| (*n, v.clone()))
+                    .collect();
+                rest.extend_from_slice(&encode_tagged(r.rtype, &fields));
+            }
+        }
+        let Some(t1) = self.records.first() else {
+            return Vec::new();
+        };
+        let fields: Vec<(u16, Value)> = t1
+            .fields
+            .iter()
+            .filter(|(n, _)| **n != 1)
+            .map(|(n, v)| {
+                (
+                    *n,
+                    if *n == 3 {
+                        Value::Text(cnt.clone())
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect();
+        let mut out = encode_tagged(1, &fields);
+        out.extend_from_slice(&rest);
+        out
+    }
+}
+
 /// Writes a tagged record: LEN first, then `fields` in the order given (DATA, if any, last).
 pub fn encode_tagged(rtype: u8, fields: &[(u16, Value)]) -> Vec<u8> {
     let mut body = Vec::new();

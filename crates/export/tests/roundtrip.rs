@@ -126,6 +126,13 @@ fn exceptions_become_amp_codes_and_dme() {
 }
 
 #[test]
+fn a_parsed_transaction_encodes_to_the_same_bytes() {
+    let (_, bytes) = nist_of(4, true);
+    let tx = nist::parse(&bytes).expect("parses");
+    assert_eq!(tx.encode(), bytes);
+}
+
+#[test]
 fn a_missing_mandatory_field_is_reported() {
     let (_, bytes) = nist_of(3, false);
     let mut tx = nist::parse(&bytes).expect("parses");
