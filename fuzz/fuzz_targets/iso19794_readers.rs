@@ -10,9 +10,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let magic: &[u8] = match pick % 3 {
-        0 => b"FIR\0020\0",
-        1 => b"FAC\0010\0",
-        _ => b"IIR\0020\0",
+        0 => b"FIR\x00020\x00",
+        1 => b"FAC\x00010\x00",
+        _ => b"IIR\x00020\x00",
     };
     let mut buf = Vec::with_capacity(rest.len() + 12);
     if pick & 0x80 != 0 {

@@ -248,7 +248,7 @@ pub fn write_finger(s: &Subject) -> Result<Vec<u8>, ExportError> {
     }
     let body: usize = reps.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(16 + body);
-    out.extend_from_slice(b"FIR\0020\0");
+    out.extend_from_slice(b"FIR\x00020\x00");
     out.extend_from_slice(&len32(16 + body, "finger")?.to_be_bytes());
     out.extend_from_slice(&(reps.len() as u16).to_be_bytes());
     out.push(0); // certification flag
@@ -417,7 +417,7 @@ pub fn write_face(s: &Subject) -> Result<Vec<u8>, ExportError> {
     r.extend_from_slice(&0u16.to_be_bytes()); // quality unspecified
     r.extend_from_slice(&data);
     let mut out = Vec::with_capacity(14 + r.len());
-    out.extend_from_slice(b"FAC\0010\0");
+    out.extend_from_slice(b"FAC\x00010\x00");
     out.extend_from_slice(&len32(14 + r.len(), "face")?.to_be_bytes());
     out.extend_from_slice(&1u16.to_be_bytes());
     out.extend_from_slice(&r);
@@ -545,7 +545,7 @@ pub fn write_iris(s: &Subject) -> Result<Vec<u8>, ExportError> {
     }
     let body: usize = reps.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(16 + body);
-    out.extend_from_slice(b"IIR\0020\0");
+    out.extend_from_slice(b"IIR\x00020\x00");
     out.extend_from_slice(&len32(16 + body, "iris")?.to_be_bytes());
     out.extend_from_slice(&(reps.len() as u16).to_be_bytes());
     out.push(0); // certification flag
