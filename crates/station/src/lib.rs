@@ -7,6 +7,7 @@ pub mod demo;
 pub mod diag;
 pub mod drivers;
 pub mod enroll;
+pub mod export_cmd;
 pub mod i18n;
 pub mod quality_cmd;
 pub mod records;

@@ -3,7 +3,9 @@
 //! Operators run the station; technicians run `rekam diag`; newcomers run `rekam demo`, which
 //! needs no hardware.
 
-use rekam_station::{config, demo, diag, drivers, enroll, i18n, quality_cmd, records, rescue};
+use rekam_station::{
+    config, demo, diag, drivers, enroll, export_cmd, i18n, quality_cmd, records, rescue,
+};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +104,21 @@ enum Command {
         /// The record file (.rkm).
         record: PathBuf,
         /// The signing station's public key, hex (default: this station's own keys).
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Export a verified record as an ANSI/NIST-ITL transaction (nist) or ISO/IEC 19794
+    /// records (iso); the files are written readable by the owner only.
+    Export {
+        /// nist or iso.
+        #[arg(long)]
+        format: rekam_export::Format,
+        /// The record file (.rkm).
+        record: PathBuf,
+        /// Folder for the exported files.
+        #[arg(long)]
+        out: PathBuf,
+        /// The signing station's public key, hex (default: this station's own key).
         #[arg(long)]
         public_key: Option<String>,
     },
@@ -339,6 +356,19 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Verify { record, public_key } => {
             let config = StationConfig::load(&cli.config)?;
             let (text, ok) = records::verify_file(&config, &record, public_key.as_deref())?;
+            print!("{text}");
+            Ok(ok)
+        }
+        Command::Export {
+            format,
+            record,
+            out,
+            public_key,
+        } => {
+            let config = StationConfig::load(&cli.config)?;
+            let lang = cli.lang.unwrap_or_else(|| config.lang());
+            let (text, ok) =
+                export_cmd::run(&config, &record, format, &out, public_key.as_deref(), lang)?;
             print!("{text}");
             Ok(ok)
         }
