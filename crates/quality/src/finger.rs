@@ -7,8 +7,9 @@
 //! flow), their spread and the areas of blocks in their top or bottom bands (as NFIQ 2's
 //! feature histograms do), the grey level and the foreground area, and counts minutiae on a
 //! thinned ridge map. The score is a fixed combination of those measures, fitted once to
-//! NIST's NFIQ 2 on simulated and degraded prints: the chance that NFIQ 2 can assess the image
-//! (a logistic term) times the score it would give (a linear term). Every measure, threshold
+//! NIST's NFIQ 2 on simulated prints and on real prints with realistic degradations: the
+//! chance that NFIQ 2 can assess the image (a logistic term) times the score it would give (a
+//! linear term). Every measure, threshold
 //! and the model are in `docs/quality/finger.md`.
 //!
 //! ```

@@ -158,19 +158,21 @@ fn a_light_print_on_a_white_background_is_scored_not_empty() {
     assert!(m(&r, "ridge_amplitude") > 10.0, "{r:?}");
 }
 
-/// Ridges at the usual 10 px have no period offset; the same ridges as a 400 or 600 ppi
-/// sensor would present them at 500 ppi (8 and 12 px) are offset by |ln(period / 10)|.
+/// The ridge period offset is |ln(period / 10)| of the measured period: about 0 for ridges at
+/// the usual 10 px, and larger for the same ridges as a 400 or 600 ppi sensor would present
+/// them at 500 ppi (8 and 12 px).
 #[test]
 fn the_ridge_period_offset_measures_a_rescaled_print() {
-    for (period, want) in [(10.0f64, 0.0f64), (8.0, 0.223), (12.0, 0.182)] {
-        let img = ridges(400, 500, period, 30.0, |_, _| true);
-        let r = assess(&img, 500).unwrap();
+    let offset = |period: f64| {
+        let r = assess(&ridges(400, 500, period, 30.0, |_, _| true), 500).unwrap();
         let off = m(&r, "ridge_period_offset");
-        assert!(
-            (off - want).abs() < 0.08,
-            "{period} px: offset {off}, want {want}"
-        );
-    }
+        let want = (m(&r, "ridge_period_px") / limits::NOMINAL_PERIOD_PX).ln().abs();
+        assert!((off - want).abs() < 1e-9, "{period} px: {off} vs {want}");
+        off
+    };
+    let (at8, at10, at12) = (offset(8.0), offset(10.0), offset(12.0));
+    assert!(at10 < 0.08, "{at10}");
+    assert!(at8 > at10 + 0.1 && at12 > at10 + 0.03, "{at8} {at10} {at12}");
 }
 
 #[test]
