@@ -166,13 +166,18 @@ fn the_ridge_period_offset_measures_a_rescaled_print() {
     let offset = |period: f64| {
         let r = assess(&ridges(400, 500, period, 30.0, |_, _| true), 500).unwrap();
         let off = m(&r, "ridge_period_offset");
-        let want = (m(&r, "ridge_period_px") / limits::NOMINAL_PERIOD_PX).ln().abs();
+        let want = (m(&r, "ridge_period_px") / limits::NOMINAL_PERIOD_PX)
+            .ln()
+            .abs();
         assert!((off - want).abs() < 1e-9, "{period} px: {off} vs {want}");
         off
     };
     let (at8, at10, at12) = (offset(8.0), offset(10.0), offset(12.0));
     assert!(at10 < 0.08, "{at10}");
-    assert!(at8 > at10 + 0.1 && at12 > at10 + 0.03, "{at8} {at10} {at12}");
+    assert!(
+        at8 > at10 + 0.1 && at12 > at10 + 0.03,
+        "{at8} {at10} {at12}"
+    );
 }
 
 #[test]
