@@ -12,9 +12,12 @@
 //! # The serial module's 4-bit images of people outside the set, a further check:
 //! cargo run --release -p rekam-quality --example finger_agreement -- generate-module /tmp/qmodule
 //! # then steps 2 and 3 on /tmp/qmodule (nfiq2.py on /tmp/qmodule/r*.png).
-//! # 4. Only when the measures change: refit the score model on the training fingers and
-//! #    paste the printed constants into `model` in crates/quality/src/finger.rs.
-//! python3 crates/quality/examples/finger_fit.py /tmp/qfinger
+//! # The real prints and their degradations (finger_real.py; a Python with numpy, scipy,
+//! # Pillow and wsq), then steps 2 and 3 on /tmp/qreal (nfiq2.py on /tmp/qreal/x*.png):
+//! python finger_real.py /tmp/qreal
+//! # 4. Only when the measures change: refit the score model on the training fingers of both
+//! #    sets and paste the printed constants into `model` in crates/quality/src/finger.rs.
+//! python3 crates/quality/examples/finger_fit.py /tmp/qfinger /tmp/qreal:3
 //! ```
 //!
 //! `score` writes CSV `path,score` followed by every measure, one row per image of the manifest,

@@ -2,11 +2,13 @@
 """Fit the fingerprint score model of crates/quality/src/finger.rs to NIST NFIQ 2
 (docs/quality/finger.md, section 5). Plain Python 3, no packages.
 
-    python3 finger_fit.py DIR        # fit on the training fingers, print the Rust constants
+    python3 finger_fit.py DIR[:WEIGHT]...   # fit on the training fingers, print the Rust constants
 
-DIR is the agreement set of `finger_agreement` (manifest.csv, nfiq2.csv, rekam.csv; see
-finger_agreement.rs). Only images of training fingers (manifest split "train") are used to
-fit; the held-out fingers are only scored, at the end.
+Each DIR is an agreement set (manifest.csv, nfiq2.csv, rekam.csv): the synthetic one of
+`finger_agreement generate` or the real one of finger_real.py. Only images of training
+fingers (manifest split "train") are used to fit, each image of a set counted WEIGHT times
+(default 1); the held-out fingers are only scored, at the end. For a set of few fingers (the
+real prints) it also refits once without each finger and scores that finger's images.
 
 The model has two parts, both over a few of Rekam's measures, each clamped to the range it
 had on the training images and taken as is or as ln(1 + value):
@@ -32,7 +34,7 @@ P_TERMS = [
     ("clear_area_mm2", "log"),
     ("strong_area_mm2", "log"),
     ("ridge_amplitude", "log"),
-    ("ridge_period_px", "lin"),
+    ("ridge_period_offset", "lin"),
 ]
 L_TERMS = [
     ("foreground_area_mm2", "log"),
@@ -40,13 +42,13 @@ L_TERMS = [
     ("certain_area_mm2", "log"),
     ("clarity_area_mm2", "log"),
     ("faint_area_mm2", "log"),
-    ("strong_area_mm2", "log"),
     ("high_contrast_area_mm2", "log"),
     ("orientation_certainty", "lin"),
-    ("frequency_domain_spread", "lin"),
     ("local_clarity_spread", "lin"),
     ("foreground_grey_mean", "lin"),
     ("foreground_grey_std", "lin"),
+    ("ridge_valley_uniformity", "lin"),
+    ("ridge_valley_balance", "lin"),
 ]
 P_PENALTY = 1.0  # L2 on the standardised logistic coefficients
 L_PENALTY = 5.0  # L2 on the standardised linear coefficients
@@ -192,20 +194,34 @@ def camel(m):
     return "".join(p.capitalize() for p in m.split("_"))
 
 
-def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    d = sys.argv[1].rstrip("/")
+def load(d):
+    d = d.rstrip("/")
     manifest = read(f"{d}/manifest.csv")
     nfiq = read(f"{d}/nfiq2.csv")
     rekam = read(f"{d}/rekam.csv")
     rows = []
     for name, m in manifest.items():
         if name in nfiq and name in rekam and nfiq[name]["score"] != "":
-            rows.append((m["split"], float(nfiq[name]["score"]), rekam[name]))
-    scored = [r for r in rows if float(r[2]["foreground_blocks"]) > 0]
-    train = [r for r in scored if r[0] == "train"]
+            rows.append((m["split"], float(nfiq[name]["score"]), rekam[name], m["master"]))
+    return rows
 
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(__doc__)
+    sets = []
+    for a in args:
+        d, _, w = a.partition(":")
+        sets.append((d.rstrip("/"), int(w or "1"), load(d)))
+    train = []
+    for _, w, rows in sets:
+        # A set's weight: each of its training images counts w times.
+        train += [r for r in rows if r[0] == "train" and float(r[2]["foreground_blocks"]) > 0] * w
+    fit_report(train, sets)
+
+
+def fit(train):
     tp = Terms(P_TERMS, [r[2] for r in train])
     cp = logistic([tp.std(r[2]) for r in train], [1.0 if r[1] > 0 else 0.0 for r in train], P_PENALTY)
     nz = [r for r in train if r[1] > 0]
@@ -221,16 +237,39 @@ def main():
         lv = min(max(bl + sum(c * v for c, v in zip(wl, tl.raw(r))), L_RANGE[0]), L_RANGE[1])
         return p * lv
 
-    print(f"    // Fitted by crates/quality/examples/finger_fit.py on {len(train)} training images with")
-    print(f"    // foreground, {len(nz)} of them scored above 0 by NFIQ 2.")
+    return score, (tp, wp, bp, tl, wl, bl, nz)
+
+
+def fit_report(train, sets):
+    score, (tp, wp, bp, tl, wl, bl, nz) = fit(train)
+    print(f"    // Fitted by crates/quality/examples/finger_fit.py on {len(train)} training images")
+    print(f"    // (weighted) with foreground, {len(nz)} of them scored above 0 by NFIQ 2.")
     rust("ASSESSABLE", "Logit of the chance that NFIQ 2 can assess the image.", P_TERMS, tp, wp, bp)
     rust("LEVEL", "NFIQ 2's score when it can assess the image.", L_TERMS, tl, wl, bl)
     print()
-    print("set,n,spearman_rho (unrounded model, all images incl. those without foreground)")
-    for split in ("train", "test"):
-        sel = [r for r in rows if r[0] == split]
-        rho = spearman([score(r[2]) for r in sel], [r[1] for r in sel])
-        print(f"{split},{len(sel)},{rho:.3f}")
+    print("set,split,n,spearman_rho (rounded model, all images incl. those without foreground)")
+    for d, _, rows in sets:
+        for split in ("train", "test"):
+            sel = [r for r in rows if r[0] == split]
+            if sel:
+                rho = spearman([round(score(r[2])) for r in sel], [r[1] for r in sel])
+                print(f"{d},{split},{len(sel)},{rho:.3f}")
+    # Leave one source finger out, for every set with few fingers (the real prints): refit
+    # without that finger's images (all its degradations), score them.
+    for k, (d, w, rows) in enumerate(sets):
+        masters = sorted({r[3] for r in rows})
+        if len(masters) > 10:
+            continue
+        for out in masters:
+            tr = []
+            for j, (_, w2, rows2) in enumerate(sets):
+                keep = [r for r in rows2 if float(r[2]["foreground_blocks"]) > 0]
+                keep = [r for r in keep if r[3] != out] if j == k else [r for r in keep if r[0] == "train"]
+                tr += keep * w2
+            s2, _ = fit(tr)
+            sel = [r for r in rows if r[3] == out]
+            rho = spearman([round(s2(r[2])) for r in sel], [r[1] for r in sel])
+            print(f"{d},without {out},{len(sel)},{rho:.3f}")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@
 //! flow), their spread and the areas of blocks in their top or bottom bands (as NFIQ 2's
 //! feature histograms do), the grey level and the foreground area, and counts minutiae on a
 //! thinned ridge map. The score is a fixed combination of those measures, fitted once to
-//! NIST's NFIQ 2 on simulated and degraded prints: the chance that NFIQ 2 can assess the image
-//! (a logistic term) times the score it would give (a linear term). Every measure, threshold
+//! NIST's NFIQ 2 on simulated prints and on real prints with realistic degradations: the
+//! chance that NFIQ 2 can assess the image (a logistic term) times the score it would give (a
+//! linear term). Every measure, threshold
 //! and the model are in `docs/quality/finger.md`.
 //!
 //! ```
@@ -42,8 +43,9 @@ pub mod limits {
     /// A grey-level standard deviation of the whole image below this is a uniform image
     /// (NFIQ 2's actionable-feedback threshold).
     pub const UNIFORM_STD: f64 = 1.0;
-    /// A mean grey level above this is an empty image (NFIQ 2's threshold).
-    pub const EMPTY_MEAN: f64 = 250.0;
+    /// The usual ridge period of an adult finger at 500 ppi, pixels (about 0.5 mm); a
+    /// print rescaled from another resolution, blurred or smeared departs from it.
+    pub const NOMINAL_PERIOD_PX: f64 = 10.0;
     /// A cell is foreground when its own grey-level standard deviation reaches this...
     pub const FOREGROUND_STD: f64 = 6.0;
     /// ...and the coherence of the gradients in the 48 x 48 window around it reaches this.
@@ -170,6 +172,8 @@ struct Analysis {
     high_contrast_area_mm2: f64,
     local_clarity_spread: f64,
     frequency_domain_spread: f64,
+    ridge_period_offset: f64,
+    ridge_valley_balance: f64,
 }
 
 /// Sums over one cell.
@@ -221,6 +225,8 @@ struct Block {
     fda: f64,
     amplitude: f64,
     rvu: Option<f64>,
+    /// |ln(ridge pixels / valley pixels)| of the profile split (0 for equal widths).
+    balance: f64,
     period: Option<f64>,
     /// Direction across the ridges, radians.
     normal: f64,
@@ -239,7 +245,10 @@ impl Analysis {
         let n = (w * h) as f64;
         a.grey_mean = s as f64 / n;
         a.grey_std = (ss as f64 / n - a.grey_mean * a.grey_mean).max(0.0).sqrt();
-        if a.grey_std < limits::UNIFORM_STD || a.grey_mean > limits::EMPTY_MEAN {
+        // A light image is not yet an empty one: an optical sensor's print on its white
+        // background can have a mean above 250 and clear ridges (NFIQ 2 scores those too);
+        // the foreground decides.
+        if a.grey_std < limits::UNIFORM_STD {
             return a;
         }
 
@@ -293,6 +302,10 @@ impl Analysis {
             a.frequency_domain = fg_blocks.iter().map(|b| b.fda).sum::<f64>() / k;
             a.ridge_valley_uniformity = mean(fg_blocks.iter().filter_map(|b| b.rvu));
             a.ridge_period_px = mean(fg_blocks.iter().filter_map(|b| b.period));
+            a.ridge_valley_balance = fg_blocks.iter().map(|b| b.balance).sum::<f64>() / k;
+            if a.ridge_period_px > 0.0 {
+                a.ridge_period_offset = (a.ridge_period_px / limits::NOMINAL_PERIOD_PX).ln().abs();
+            }
             a.ridge_amplitude = fg_blocks.iter().map(|b| b.amplitude).sum::<f64>() / k;
             a.orientation_flow = orientation_flow(&blocks, bw, bh);
             a.local_clarity_spread = spread(fg_blocks.iter().map(|b| b.lcs), a.local_clarity);
@@ -365,6 +378,8 @@ impl Analysis {
             m("high_contrast_area_mm2", self.high_contrast_area_mm2),
             m("local_clarity_spread", self.local_clarity_spread),
             m("frequency_domain_spread", self.frequency_domain_spread),
+            m("ridge_period_offset", self.ridge_period_offset),
+            m("ridge_valley_balance", self.ridge_valley_balance),
         ]
     }
 
@@ -373,7 +388,7 @@ impl Analysis {
     }
 
     fn is_empty(&self) -> bool {
-        self.grey_mean > limits::EMPTY_MEAN || self.foreground_blocks == 0
+        self.foreground_blocks == 0
     }
 
     /// The fitted model (docs/quality/finger.md, "Score"): the chance that NFIQ 2 can assess
@@ -421,21 +436,22 @@ mod model {
     /// The measures the model reads.
     #[derive(Debug, Clone, Copy)]
     pub(super) enum Input {
+        CertainAreaMm2,
+        ClarityAreaMm2,
+        ClearAreaMm2,
+        FaintAreaMm2,
         ForegroundAreaMm2,
         ForegroundGreyMean,
         ForegroundGreyStd,
-        OrientationCertainty,
-        LocalClaritySpread,
-        FrequencyDomainSpread,
-        RidgePeriodPx,
-        RidgeAmplitude,
-        ClearAreaMm2,
-        MinutiaeCountCentral,
-        CertainAreaMm2,
-        ClarityAreaMm2,
-        FaintAreaMm2,
-        StrongAreaMm2,
         HighContrastAreaMm2,
+        LocalClaritySpread,
+        MinutiaeCountCentral,
+        OrientationCertainty,
+        RidgeAmplitude,
+        RidgePeriodOffset,
+        RidgeValleyBalance,
+        RidgeValleyUniformity,
+        StrongAreaMm2,
     }
 
     /// How a term takes its measure.
@@ -467,69 +483,81 @@ mod model {
         }
     }
 
-    // Fitted by crates/quality/examples/finger_fit.py on 988 training images with
-    // foreground, 761 of them scored above 0 by NFIQ 2.
+    // Fitted by crates/quality/examples/finger_fit.py on 1339 training images
+    // (weighted) with foreground, 1043 of them scored above 0 by NFIQ 2.
     /// Logit of the chance that NFIQ 2 can assess the image.
     pub(super) const ASSESSABLE: [Term; 5] = [
-        term(Input::MinutiaeCountCentral, Kind::Log, 0.0, 57.0, 2.37723),
-        term(Input::ClearAreaMm2, Kind::Log, 0.0, 409.599, 0.73757),
-        term(Input::StrongAreaMm2, Kind::Log, 0.0, 369.961, 0.440633),
-        term(Input::RidgeAmplitude, Kind::Log, 3.51087, 55.9365, 0.405847),
-        term(Input::RidgePeriodPx, Kind::Lin, 8.7808, 14.3533, -0.635009),
+        term(Input::MinutiaeCountCentral, Kind::Log, 0.0, 69.0, 1.77989),
+        term(Input::ClearAreaMm2, Kind::Log, 0.0, 665.929, 0.172404),
+        term(Input::StrongAreaMm2, Kind::Log, 0.0, 369.961, 0.257199),
+        term(Input::RidgeAmplitude, Kind::Log, 2.03383, 77.1935, 1.29669),
+        term(
+            Input::RidgePeriodOffset,
+            Kind::Lin,
+            1.27335e-05,
+            0.585096,
+            -4.09259,
+        ),
     ];
-    pub(super) const ASSESSABLE_BIAS: f64 = -3.23089;
+    pub(super) const ASSESSABLE_BIAS: f64 = -7.83932;
     /// NFIQ 2's score when it can assess the image.
     pub(super) const LEVEL: [Term; 12] = [
         term(
             Input::ForegroundAreaMm2,
             Kind::Log,
-            7.26708,
-            439.328,
-            10.0525,
+            6.93676,
+            1294.53,
+            10.6504,
         ),
-        term(Input::MinutiaeCountCentral, Kind::Log, 0.0, 57.0, 4.26786),
-        term(Input::CertainAreaMm2, Kind::Log, 0.0, 306.539, 1.4019),
-        term(Input::ClarityAreaMm2, Kind::Log, 0.0, 95.1327, 2.2607),
-        term(Input::FaintAreaMm2, Kind::Log, 0.0, 118.916, -0.666408),
-        term(Input::StrongAreaMm2, Kind::Log, 0.0, 369.961, 0.639951),
-        term(Input::HighContrastAreaMm2, Kind::Log, 0.0, 171.767, 1.22735),
+        term(Input::MinutiaeCountCentral, Kind::Log, 0.0, 69.0, 1.11241),
+        term(Input::CertainAreaMm2, Kind::Log, 0.0, 306.539, 0.77957),
+        term(Input::ClarityAreaMm2, Kind::Log, 0.0, 97.7753, 1.07849),
+        term(Input::FaintAreaMm2, Kind::Log, 0.0, 251.045, -0.00950968),
+        term(Input::HighContrastAreaMm2, Kind::Log, 0.0, 243.117, 1.82494),
         term(
             Input::OrientationCertainty,
             Kind::Lin,
-            0.529187,
+            0.510953,
             0.938388,
-            11.5797,
-        ),
-        term(
-            Input::FrequencyDomainSpread,
-            Kind::Lin,
-            3.70878e-05,
-            0.161818,
-            -78.3425,
+            37.6121,
         ),
         term(
             Input::LocalClaritySpread,
             Kind::Lin,
-            0.0212779,
+            0.0,
             0.117635,
-            -138.329,
+            -103.984,
         ),
         term(
             Input::ForegroundGreyMean,
             Kind::Lin,
             27.2521,
-            231.457,
-            0.0140105,
+            247.602,
+            0.0147712,
         ),
         term(
             Input::ForegroundGreyStd,
             Kind::Lin,
             11.6853,
-            77.1454,
-            -0.225529,
+            86.629,
+            -0.171241,
+        ),
+        term(
+            Input::RidgeValleyUniformity,
+            Kind::Lin,
+            0.0,
+            2.10496,
+            -27.7292,
+        ),
+        term(
+            Input::RidgeValleyBalance,
+            Kind::Lin,
+            0.0915675,
+            0.870572,
+            -14.83,
         ),
     ];
-    pub(super) const LEVEL_BIAS: f64 = -12.5664;
+    pub(super) const LEVEL_BIAS: f64 = -25.82;
 
     /// NFIQ 2's score is at least about 20 whenever it can assess an image, and at most
     /// about 90 (docs/quality/finger.md).
@@ -542,8 +570,6 @@ mod model {
             Input::ForegroundGreyStd => a.foreground_grey_std,
             Input::OrientationCertainty => a.orientation_certainty,
             Input::LocalClaritySpread => a.local_clarity_spread,
-            Input::FrequencyDomainSpread => a.frequency_domain_spread,
-            Input::RidgePeriodPx => a.ridge_period_px,
             Input::RidgeAmplitude => a.ridge_amplitude,
             Input::ClearAreaMm2 => a.clear_area_mm2,
             Input::MinutiaeCountCentral => a.minutiae_count_central as f64,
@@ -552,6 +578,9 @@ mod model {
             Input::FaintAreaMm2 => a.faint_area_mm2,
             Input::StrongAreaMm2 => a.strong_area_mm2,
             Input::HighContrastAreaMm2 => a.high_contrast_area_mm2,
+            Input::RidgePeriodOffset => a.ridge_period_offset,
+            Input::RidgeValleyBalance => a.ridge_valley_balance,
+            Input::RidgeValleyUniformity => a.ridge_valley_uniformity,
         }
     }
 
@@ -884,6 +913,11 @@ fn block(raw: &[u8], w: usize, bx: usize, by: usize, t: &Cell, dft: &Dft) -> Blo
             }
         }
     }
+    let balance = if ridge_n > 0 && valley_n > 0 {
+        (f64::from(ridge_n) / f64::from(valley_n)).ln().abs()
+    } else {
+        0.0
+    };
     let lcs = if ridge_n > 0 && valley_n > 0 {
         let alpha = f64::from(ridge_miss) / f64::from(ridge_n);
         let beta = f64::from(valley_miss) / f64::from(valley_n);
@@ -924,6 +958,7 @@ fn block(raw: &[u8], w: usize, bx: usize, by: usize, t: &Cell, dft: &Dft) -> Blo
         fda,
         amplitude,
         rvu,
+        balance,
         period,
         normal,
     }

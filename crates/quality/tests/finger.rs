@@ -138,6 +138,48 @@ fn the_foreground_of_a_centred_disc_of_ridges_is_its_area() {
     );
 }
 
+/// An optical sensor's print on its white background: a disc of ridges on 255, the whole
+/// image's mean above 250 (NFIQ 2's empty-image feedback threshold). The ridges are there and
+/// must be measured, not reported empty (NFIQ 2 scores such prints).
+#[test]
+fn a_light_print_on_a_white_background_is_scored_not_empty() {
+    let img = GrayImage::from_fn(400, 500, |x, y| {
+        let (x, y) = (f64::from(x), f64::from(y));
+        if (x - 200.0).hypot(y - 250.0) > 120.0 {
+            return Luma([255]);
+        }
+        let v = 240.0 + 15.0 * (std::f64::consts::TAU * (x + y) / 10.0 / 2f64.sqrt()).cos();
+        Luma([v.round() as u8])
+    });
+    let r = assess(&img, 500).unwrap();
+    assert!(m(&r, "grey_mean") > 250.0, "{}", m(&r, "grey_mean"));
+    assert!(!r.has_feedback(code::EMPTY), "{r:?}");
+    assert!(m(&r, "foreground_area_mm2") > 100.0, "{r:?}");
+    assert!(m(&r, "ridge_amplitude") > 10.0, "{r:?}");
+}
+
+/// The ridge period offset is |ln(period / 10)| of the measured period: about 0 for ridges at
+/// the usual 10 px, and larger for the same ridges as a 400 or 600 ppi sensor would present
+/// them at 500 ppi (8 and 12 px).
+#[test]
+fn the_ridge_period_offset_measures_a_rescaled_print() {
+    let offset = |period: f64| {
+        let r = assess(&ridges(400, 500, period, 30.0, |_, _| true), 500).unwrap();
+        let off = m(&r, "ridge_period_offset");
+        let want = (m(&r, "ridge_period_px") / limits::NOMINAL_PERIOD_PX)
+            .ln()
+            .abs();
+        assert!((off - want).abs() < 1e-9, "{period} px: {off} vs {want}");
+        off
+    };
+    let (at8, at10, at12) = (offset(8.0), offset(10.0), offset(12.0));
+    assert!(at10 < 0.08, "{at10}");
+    assert!(
+        at8 > at10 + 0.1 && at12 > at10 + 0.03,
+        "{at8} {at10} {at12}"
+    );
+}
+
 #[test]
 fn a_small_disc_is_too_little_foreground() {
     let img = ridges(400, 500, 10.0, 45.0, |x, y| {
