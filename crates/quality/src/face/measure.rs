@@ -430,8 +430,8 @@ struct ColourSums {
 impl ColourSums {
     fn add(&mut self, p: [u8; 3]) {
         self.n += 1;
-        for c in 0..3 {
-            let v = f64::from(p[c]);
+        for (c, &v) in p.iter().enumerate() {
+            let v = f64::from(v);
             self.sum[c] += v;
             self.sq[c] += v * v;
         }
