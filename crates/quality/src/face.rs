@@ -27,7 +27,10 @@
 mod detect;
 pub mod measure;
 
-pub use detect::{detect_faces, DETECT_LONG_SIDE, MIN_FACE_FRACTION, MIN_FACE_PX, SCORE_THRESHOLD};
+pub use detect::{
+    detect_faces, detect_faces_anywhere, DETECT_LONG_SIDE, MIN_FACE_FRACTION, MIN_FACE_PX,
+    PHOTO_COARSE_SIDE, PHOTO_FINE_SIDE, PHOTO_PAD_FRACTION, SCORE_THRESHOLD, SEETA_WINDOW_PX,
+};
 use image::RgbImage;
 pub use measure::{BackgroundStats, Exposure, Head};
 
@@ -103,6 +106,10 @@ pub mod limits {
     /// A detector box wider than this fraction of the photo is too large (the face touches
     /// the photo's sides).
     pub const MAX_FACE_WIDTH: f64 = 1.0;
+    /// More than this fraction of the head's chin-to-crown height (at the top or bottom edge)
+    /// or of the face's detector box (at a side) outside the photo is cut off; the edges are
+    /// estimates, this is their scatter.
+    pub const MAX_HEAD_OUTSIDE: f64 = 0.05;
     /// The head's centre further than this fraction of the width from the middle is off
     /// centre.
     pub const MAX_OFFSET_X: f64 = 0.08;
@@ -140,8 +147,10 @@ pub mod code {
     pub const SEVERAL_FACES: &str = "several_faces";
     /// The head is too small in the frame.
     pub const FACE_TOO_SMALL: &str = "face_too_small";
-    /// The head is too large in the frame (or cut off).
+    /// The head is too large in the frame.
     pub const FACE_TOO_LARGE: &str = "face_too_large";
+    /// Part of the head is outside the photo (the message names the edge).
+    pub const FACE_CUT_OFF: &str = "face_cut_off";
     /// The head is not in the middle of the frame.
     pub const OFF_CENTRE: &str = "off_centre";
     /// The face is too dark.
@@ -179,8 +188,28 @@ const FACE_TOO_SMALL: Feedback = Feedback {
 };
 const FACE_TOO_LARGE: Feedback = Feedback {
     code: code::FACE_TOO_LARGE,
-    id: "Wajah terlalu besar atau terpotong. Jauhkan kamera atau perkecil (zoom out) sampai seluruh kepala dan bahu terlihat.",
-    en: "The face is too large or cut off. Move the camera back or zoom out until the whole head and the shoulders are visible.",
+    id: "Wajah terlalu besar. Jauhkan kamera atau perkecil (zoom out) sampai kepala dari dagu hingga puncak kepala mengisi sekitar tiga perempat tinggi bingkai dan bahu terlihat.",
+    en: "The face is too large. Move the camera back or zoom out until chin to crown fills about three quarters of the frame height and the shoulders are visible.",
+};
+const FACE_CUT_OFF_TOP: Feedback = Feedback {
+    code: code::FACE_CUT_OFF,
+    id: "Bagian atas kepala terpotong oleh tepi ATAS foto. Naikkan atau arahkan kamera sedikit ke atas, atau minta pemohon duduk lebih rendah, sampai seluruh kepala beserta rambut dan sedikit latar di atasnya masuk ke foto.",
+    en: "The top of the head is cut off by the TOP edge of the photo. Raise the camera or tilt it up a little, or ask the applicant to sit lower, until the whole head with the hair and some background above it is in the photo.",
+};
+const FACE_CUT_OFF_BOTTOM: Feedback = Feedback {
+    code: code::FACE_CUT_OFF,
+    id: "Dagu terpotong oleh tepi BAWAH foto. Turunkan atau arahkan kamera sedikit ke bawah, atau minta pemohon duduk tegak, sampai dagu dan bahu masuk ke foto.",
+    en: "The chin is cut off by the BOTTOM edge of the photo. Lower the camera or tilt it down a little, or ask the applicant to sit up straight, until the chin and the shoulders are in the photo.",
+};
+const FACE_CUT_OFF_LEFT: Feedback = Feedback {
+    code: code::FACE_CUT_OFF,
+    id: "Kepala terpotong oleh tepi KIRI foto. Minta pemohon bergeser ke tengah bingkai, atau arahkan kamera ke pemohon, sampai seluruh kepala masuk ke foto.",
+    en: "The head is cut off by the LEFT edge of the photo. Ask the applicant to move to the middle of the frame, or turn the camera towards them, until the whole head is in the photo.",
+};
+const FACE_CUT_OFF_RIGHT: Feedback = Feedback {
+    code: code::FACE_CUT_OFF,
+    id: "Kepala terpotong oleh tepi KANAN foto. Minta pemohon bergeser ke tengah bingkai, atau arahkan kamera ke pemohon, sampai seluruh kepala masuk ke foto.",
+    en: "The head is cut off by the RIGHT edge of the photo. Ask the applicant to move to the middle of the frame, or turn the camera towards them, until the whole head is in the photo.",
 };
 const OFF_CENTRE: Feedback = Feedback {
     code: code::OFF_CENTRE,
@@ -319,6 +348,23 @@ pub fn assess(
     Ok(report(img, &faces, expected_background))
 }
 
+/// Assesses a photograph from a file (`rekam quality`) as a KTP-el portrait: the face is
+/// looked for anywhere in the image, at every scale and also where the image's edge cuts it
+/// ([`detect_faces_anywhere`]), and the framing is judged against the image's own edges
+/// (too small, off centre, cut off at an edge). Where [`assess_frame`] measures the station's
+/// fixed 3:4 guide box in a camera frame, this takes the image as the photo, whatever its
+/// shape. Slower than [`assess`] (a padded first pass and, when it finds nothing, a finer
+/// second one), so not for live frames. The frame must be [`MIN_SIDE`] to [`MAX_SIDE`]
+/// pixels on each side.
+pub fn assess_photo(
+    img: &RgbImage,
+    expected_background: Option<Background>,
+) -> Result<QualityReport, Error> {
+    check_size(img)?;
+    let faces = detect_faces_anywhere(img);
+    Ok(report(img, &faces, expected_background))
+}
+
 /// As [`assess`], with the faces given (largest first is not required) instead of detected.
 pub fn assess_faces(
     img: &RgbImage,
@@ -363,6 +409,9 @@ struct FaceMeasures {
     height_ratio: f64,
     offset_x: f64,
     offset_y: f64,
+    /// Fractions outside the photo: of the head's chin-to-crown height at the top and the
+    /// bottom, of the detector box's width at the left and the right.
+    outside: [f64; 4],
     eye_distance_px: Option<f64>,
     illumination_symmetry: f64,
 }
@@ -372,12 +421,25 @@ fn report(img: &RgbImage, faces: &[FaceBox], expected: Option<Background>) -> Qu
     let (w, h) = (f64::from(img.width()), f64::from(img.height()));
     let heads = main.map(|f| {
         let model = Head::of(f);
-        let top = measure::hair_top(img, f);
+        // Hair reaching the photo's top row: its real top is unknown, so the box model
+        // places the crown (and says whether the head is cut off there).
+        let top = measure::hair_top(img, f).filter(|&t| t > 0.0);
         (f, top, top.map_or(model, |t| model.with_hair_top(f, t)))
     });
     let background = measure::background_around(img, heads.map(|(f, _, head)| (f, head)));
     let face = heads.map(|(f, top, head)| {
         let (cx, cy) = head.centre();
+        // Top and bottom: of the head's chin-to-crown height. Sides: of the detector box
+        // (the face itself), not of the head model, whose width (1.5 boxes) is too rough
+        // for the edge: a simulated head is 1.3 boxes wide, a hijab 1.9.
+        let hh = head.height().max(1.0);
+        let (bx, bw) = (f64::from(f.x), f64::from(f.width).max(1.0));
+        let outside = [
+            (-head.crown).max(0.0) / hh,
+            (head.chin - h).max(0.0) / hh,
+            (-bx).max(0.0) / bw,
+            (bx + bw - w).max(0.0) / bw,
+        ];
         FaceMeasures {
             detector_score: f.score,
             crown_measured: top.is_some(),
@@ -385,6 +447,7 @@ fn report(img: &RgbImage, faces: &[FaceBox], expected: Option<Background>) -> Qu
             height_ratio: head.height() / h,
             offset_x: (cx - w / 2.0) / w,
             offset_y: (cy - h / 2.0) / h,
+            outside,
             eye_distance_px: measure::eyes(img, f)
                 .map(|((x0, y0), (x1, y1))| (x1 - x0).hypot(y1 - y0)),
             illumination_symmetry: measure::illumination_symmetry(img, f),
@@ -407,6 +470,7 @@ fn report(img: &RgbImage, faces: &[FaceBox], expected: Option<Background>) -> Qu
 #[derive(Debug, Clone, Copy)]
 struct Components {
     several: f64,
+    cut: f64,
     small: f64,
     large: f64,
     centre: f64,
@@ -426,6 +490,7 @@ impl Measures {
         let e = &self.exposure;
         let mut c = Components {
             several: if self.face_count > 1 { 0.5 } else { 1.0 },
+            cut: 1.0,
             small: 1.0,
             large: 1.0,
             centre: 1.0,
@@ -458,6 +523,10 @@ impl Measures {
             ),
         };
         if let Some(f) = &self.face {
+            c.cut = ramp(
+                -f.outside.iter().copied().fold(0.0, f64::max),
+                [(-0.5, 0.0), (-MAX_HEAD_OUTSIDE, 0.9), (0.0, 1.0)],
+            );
             c.small = ramp(
                 f.height_ratio,
                 [(0.30, 0.0), (MIN_HEAD_HEIGHT, 0.9), (0.70, 1.0)],
@@ -507,6 +576,22 @@ impl Measures {
         if flag(c.several) {
             feedback.push(SEVERAL_FACES);
         }
+        if let (Some(f), true) = (&self.face, flag(c.cut)) {
+            // The edge with the most of the head outside.
+            let edge = (0..4).fold(0, |best, i| {
+                if f.outside[i] > f.outside[best] {
+                    i
+                } else {
+                    best
+                }
+            });
+            feedback.push(match edge {
+                0 => FACE_CUT_OFF_TOP,
+                1 => FACE_CUT_OFF_BOTTOM,
+                2 => FACE_CUT_OFF_LEFT,
+                _ => FACE_CUT_OFF_RIGHT,
+            });
+        }
         if flag(c.small) {
             feedback.push(FACE_TOO_SMALL);
         }
@@ -548,6 +633,7 @@ impl Measures {
         } else {
             let worst = [
                 c.several,
+                c.cut,
                 c.small,
                 c.large,
                 c.centre,
@@ -587,10 +673,15 @@ impl Measures {
             v.push(m("crown_measured", f64::from(u8::from(f.crown_measured))));
             v.push(m("centre_offset_x", f.offset_x));
             v.push(m("centre_offset_y", f.offset_y));
+            v.push(m("cut_top", f.outside[0]));
+            v.push(m("cut_bottom", f.outside[1]));
+            v.push(m("cut_left", f.outside[2]));
+            v.push(m("cut_right", f.outside[3]));
             if let Some(d) = f.eye_distance_px {
                 v.push(m("eye_distance_px", d));
             }
             v.push(m("illumination_symmetry", f.illumination_symmetry));
+            v.push(m("background_sides", f64::from(self.background.sides)));
             if self.background.pixels > 0 {
                 let b = &self.background;
                 v.push(m("background_uniformity", b.uniformity));

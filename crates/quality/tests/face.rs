@@ -720,6 +720,13 @@ mod simulated {
                 },
                 code::FACE_TOO_LARGE,
             ),
+            (
+                Portrait {
+                    offset: (0.0, -0.3),
+                    ..d()
+                },
+                code::FACE_CUT_OFF,
+            ),
         ];
         for (w, h) in [(1920, 1080), (1280, 720)] {
             for (p, want) in &cases {

@@ -326,7 +326,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 modality,
                 &files,
                 format,
-                quality_cmd::Settings { ppi, birth_year },
+                &quality_cmd::Settings {
+                    ppi,
+                    birth_year,
+                    gates: quality_cmd::ConfiguredGates::load(&cli.config)?,
+                },
             )?;
             print!("{text}");
             Ok(ok)

@@ -1,5 +1,8 @@
 //! `rekam quality`: scores files the way the station scores captures, so anyone can check our
-//! scores against a reference (text, `--json`, or `--csv` with `path,score` first).
+//! scores against a reference (text, `--json`, or `--csv` with `path,score,verdict` first).
+//! Each file gets a verdict against the configured gate (`[gates]` in the station
+//! configuration; MOSIP's defaults when there is no configuration file): accepted when its
+//! score reaches the gate's threshold, else refused, with the feedback codes as reasons.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,13 +35,15 @@ pub enum Format {
 }
 
 /// What some scorers need besides the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Fingerprint resolution in pixels per inch (the scanners are 500 ppi).
     pub ppi: u32,
     /// The person's birth year, for the face's background colour (red odd, blue even); none
     /// skips the colour check.
     pub birth_year: Option<i32>,
+    /// The gates the verdicts are given against, and where they came from.
+    pub gates: ConfiguredGates,
 }
 
 impl Default for Settings {
@@ -46,6 +51,84 @@ impl Default for Settings {
         Self {
             ppi: rekam_pipeline::assess::DEFAULT_FINGER_PPI,
             birth_year: None,
+            gates: ConfiguredGates::default(),
+        }
+    }
+}
+
+/// The quality gates and their source.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConfiguredGates {
+    /// The thresholds.
+    pub gates: rekam_pipeline::Gates,
+    /// The configuration file they were read from; `None` for the built-in defaults.
+    pub source: Option<PathBuf>,
+}
+
+impl ConfiguredGates {
+    /// The gates of the station configuration at `config`; the built-in defaults (MOSIP's)
+    /// when that file does not exist. A file that exists but is not a valid configuration is
+    /// an error.
+    pub fn load(config: &Path) -> anyhow::Result<Self> {
+        if !config.exists() {
+            return Ok(Self::default());
+        }
+        let c = crate::config::StationConfig::load(config)?;
+        Ok(Self {
+            gates: c.gates,
+            source: Some(config.to_path_buf()),
+        })
+    }
+
+    fn threshold(&self, modality: Modality) -> u8 {
+        let g = &self.gates;
+        match modality {
+            Modality::Finger => g.finger.threshold,
+            Modality::Iris => g.iris.threshold,
+            Modality::Face => g.face.threshold,
+            Modality::Signature => g.signature.threshold,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.source {
+            Some(p) => p.display().to_string(),
+            None => "default".to_string(),
+        }
+    }
+}
+
+/// Accepted or refused against the gate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verdict {
+    /// Whether the score reaches the gate's threshold.
+    pub accepted: bool,
+    /// The threshold.
+    pub gate: u8,
+    /// Where the gate came from: the configuration file, or `default`.
+    pub gate_source: String,
+    /// The feedback codes, most important first (a refusal's reasons).
+    pub reasons: Vec<&'static str>,
+}
+
+/// The verdict on `report` against the gate for `modality`.
+pub fn verdict(modality: Modality, report: &QualityReport, gates: &ConfiguredGates) -> Verdict {
+    let gate = gates.threshold(modality);
+    Verdict {
+        accepted: report.score >= gate,
+        gate,
+        gate_source: gates.describe(),
+        reasons: report.feedback.iter().map(|f| f.code).collect(),
+    }
+}
+
+impl Verdict {
+    /// `accepted` or `refused`.
+    pub fn word(&self) -> &'static str {
+        if self.accepted {
+            "accepted"
+        } else {
+            "refused"
         }
     }
 }
@@ -56,10 +139,15 @@ fn open_image(path: &Path) -> anyhow::Result<image::DynamicImage> {
         .with_guessed_format()
         .with_context(|| format!("reading {}", path.display()))?
         .decode()
-        .with_context(|| format!("{} is not an image this build reads (PNG)", path.display()))
+        .with_context(|| {
+            format!(
+                "{} is not an image this build reads (PNG, JPEG, BMP, TIFF, WebP)",
+                path.display()
+            )
+        })
 }
 
-fn assess(modality: Modality, path: &Path, settings: Settings) -> anyhow::Result<QualityReport> {
+fn assess(modality: Modality, path: &Path, settings: &Settings) -> anyhow::Result<QualityReport> {
     match modality {
         Modality::Signature => {
             let text =
@@ -78,8 +166,9 @@ fn assess(modality: Modality, path: &Path, settings: Settings) -> anyhow::Result
             settings.ppi,
         )?),
         Modality::Iris => Ok(rekam_quality::iris::assess(&open_image(path)?.to_luma8())?),
-        // A camera frame of any shape: the portrait is its centred 3:4 crop, as at the station.
-        Modality::Face => Ok(rekam_quality::face::assess_frame(
+        // A photograph of any shape: the face is looked for anywhere in it and the framing is
+        // judged against its own edges (the station's live frames use the fixed 3:4 guide box).
+        Modality::Face => Ok(rekam_quality::face::assess_photo(
             &open_image(path)?.to_rgb8(),
             settings
                 .birth_year
@@ -93,13 +182,16 @@ pub fn run(
     modality: Modality,
     files: &[PathBuf],
     format: Format,
-    settings: Settings,
+    settings: &Settings,
 ) -> anyhow::Result<(String, bool)> {
     let mut ok = true;
     let mut results = Vec::new();
     for f in files {
         match assess(modality, f, settings) {
-            Ok(r) => results.push((f.display().to_string(), Ok(r))),
+            Ok(r) => {
+                let v = verdict(modality, &r, &settings.gates);
+                results.push((f.display().to_string(), Ok((r, v))))
+            }
             Err(e) => {
                 ok = false;
                 results.push((f.display().to_string(), Err(format!("{e:#}"))));
@@ -112,7 +204,7 @@ pub fn run(
             let v: Vec<serde_json::Value> = results
                 .iter()
                 .map(|(p, r)| match r {
-                    Ok(r) => serde_json::json!({ "path": p, "report": r }),
+                    Ok((r, v)) => serde_json::json!({ "path": p, "verdict": v, "report": r }),
                     Err(e) => serde_json::json!({ "path": p, "error": e }),
                 })
                 .collect();
@@ -123,17 +215,25 @@ pub fn run(
             let names: Vec<&str> = results
                 .iter()
                 .find_map(|(_, r)| r.as_ref().ok())
-                .map(|r| r.measures.iter().map(|m| m.name).collect())
+                .map(|(r, _)| r.measures.iter().map(|m| m.name).collect())
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "path,score{}",
+                "path,score,verdict,gate,reasons{}",
                 names.iter().map(|n| format!(",{n}")).collect::<String>()
             );
             for (p, r) in &results {
                 match r {
-                    Ok(r) => {
-                        let _ = write!(out, "{},{}", csv_field(p), r.score);
+                    Ok((r, v)) => {
+                        let _ = write!(
+                            out,
+                            "{},{},{},{},{}",
+                            csv_field(p),
+                            r.score,
+                            v.word(),
+                            v.gate,
+                            csv_field(&v.reasons.join(" "))
+                        );
                         for n in &names {
                             let _ = write!(
                                 out,
@@ -152,8 +252,21 @@ pub fn run(
         Format::Text => {
             for (p, r) in &results {
                 match r {
-                    Ok(r) => {
+                    Ok((r, v)) => {
                         let _ = writeln!(out, "{p}: {} / 100", r.score);
+                        let _ = writeln!(
+                            out,
+                            "  {} / {} (gate {}, {}){}",
+                            if v.accepted { "DITERIMA" } else { "DITOLAK" },
+                            v.word(),
+                            v.gate,
+                            v.gate_source,
+                            if v.reasons.is_empty() {
+                                String::new()
+                            } else {
+                                format!(": {}", v.reasons.join(", "))
+                            }
+                        );
                         for m in &r.measures {
                             let _ = writeln!(out, "  {:<32} {:.4}", m.name, m.value);
                         }

@@ -402,6 +402,69 @@ fn quality_scores_each_modality_and_csv_starts_with_path_and_score() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("wrong_background_colour"), "{text}");
+    assert!(
+        text.contains("DITOLAK / refused (gate 90, default): wrong_background_colour"),
+        "{text}"
+    );
+
+    // A JPEG (what cameras and phones write), and the verdict in JSON and CSV against the
+    // configured gate.
+    let jpeg = dir.path().join("face.jpg");
+    image::open(&photo).unwrap().to_rgb8().save(&jpeg).unwrap();
+    let out = rekam(
+        &[
+            "quality",
+            "--modality",
+            "face",
+            "--birth-year",
+            "1999",
+            "--json",
+            jpeg.to_str().unwrap(),
+        ],
+        &cfg,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["verdict"]["accepted"], true, "{v}");
+    assert_eq!(v[0]["verdict"]["gate"], 90);
+    let gated = dir.path().join("gated.toml");
+    let station = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/station.toml"),
+    )
+    .unwrap();
+    let strict = station.replacen(
+        "face = { threshold = 90, attempts = 3 }",
+        "face = { threshold = 100, attempts = 3 }",
+        1,
+    );
+    assert_ne!(strict, station, "config/station.toml's face gate moved");
+    std::fs::write(&gated, strict).unwrap();
+    let out = rekam(
+        &[
+            "quality",
+            "--modality",
+            "face",
+            "--birth-year",
+            "2000",
+            "--csv",
+            jpeg.to_str().unwrap(),
+        ],
+        &gated,
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows[0].starts_with("path,score,verdict,gate,reasons,"),
+        "{csv}"
+    );
+    assert!(
+        rows[1].contains(",refused,100,wrong_background_colour,"),
+        "{csv}"
+    );
 
     // Not an image: a sentence, exit 1.
     let bad = dir.path().join("notes.txt");

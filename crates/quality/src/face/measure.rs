@@ -94,8 +94,8 @@ pub const HAIR_ALLOWANCE: f64 = 0.05;
 /// box differ from the backdrop by more than `max(30, 4 × its std)` in some channel; the
 /// search stops after a gap of 5 % of the box height. The backdrop is sampled in the frame's
 /// top corners (outer fifth of the width, top tenth of the height). `None` when those are
-/// not plain (std above [`super::limits::MAX_BACKGROUND_STD`]); 0 when the head reaches the
-/// frame's top (the crown is cut off).
+/// not plain (std above [`super::limits::MAX_BACKGROUND_STD`]); exactly 0 when the head
+/// reaches the frame's top row (the hair's real top is then unknown: cut off).
 pub fn hair_top(img: &RgbImage, face: &FaceBox) -> Option<f64> {
     let (iw, ih) = img.dimensions();
     let (fw, fh) = (f64::from(iw), f64::from(ih));
@@ -166,7 +166,8 @@ pub fn hair_top(img: &RgbImage, face: &FaceBox) -> Option<f64> {
         }
         y -= ystep;
     }
-    top.map(f64::from)
+    // The last row looked at lies within one step of the top: the hair goes on above it.
+    top.map(|t| if t < ystep { 0.0 } else { f64::from(t) })
 }
 
 /// A rectangle of pixels, half-open, already clipped to the image.
@@ -195,6 +196,23 @@ impl Rect {
 
     pub fn is_empty(&self) -> bool {
         self.x1 <= self.x0 || self.y1 <= self.y0
+    }
+
+    fn overlaps(&self, o: &Rect) -> bool {
+        !self.is_empty()
+            && !o.is_empty()
+            && self.x0 < o.x1
+            && o.x0 < self.x1
+            && self.y0 < o.y1
+            && o.y0 < self.y1
+    }
+
+    fn width(&self) -> u32 {
+        self.x1.saturating_sub(self.x0)
+    }
+
+    fn height(&self) -> u32 {
+        self.y1.saturating_sub(self.y0)
     }
 
     fn area(&self) -> u64 {
@@ -310,6 +328,9 @@ pub struct BackgroundStats {
     pub red_fraction: f64,
     /// Fraction that are blue.
     pub blue_fraction: f64,
+    /// How many sides were measured: left of the head, right of it, above it (without a
+    /// face: the two top corners). 0 when the head leaves no background in the frame.
+    pub sides: u32,
 }
 
 impl BackgroundStats {
@@ -322,82 +343,171 @@ impl BackgroundStats {
     }
 }
 
-/// The background band: beside the head (left and right of it, from the top of the frame
-/// down to the chin, keeping a margin of a third of the detector box's width from the head)
-/// and above it (down to a sixth of a box height above the crown). Without a face: the
-/// top-left and top-right corners (outer fifth of the width, top 40 % of the height).
+/// A background band narrower than this many pixels, or than [`MIN_BAND_FRACTION`] of the
+/// frame's width (height for the band above the head), is not measured.
+pub const MIN_BAND_PX: u32 = 4;
+/// See [`MIN_BAND_PX`].
+pub const MIN_BAND_FRACTION: f64 = 0.02;
+
+/// The background bands, each side that has one: left of the head and right of it (from the
+/// top of the frame down to the chin, keeping a third of the detector box's width from the
+/// head) and above it (down to a sixth of a box height above the crown). A side whose band
+/// the frame leaves no room for (a head that fills the width) is measured in its top corner
+/// instead (outer fifth of the width, top tenth of the height: where [`hair_top`] samples
+/// the backdrop), unless the face box reaches into it. Without a face: the top-left and
+/// top-right corners (outer fifth of the width, top 40 % of the height). Bands narrower than
+/// [`MIN_BAND_PX`] or [`MIN_BAND_FRACTION`] are left out.
 pub(crate) fn background_rects(img: &RgbImage, face: Option<(&FaceBox, Head)>) -> Vec<Rect> {
     let (w, h) = img.dimensions();
     let (fw, fh) = (f64::from(w), f64::from(h));
+    let min_w = (MIN_BAND_FRACTION * fw).max(f64::from(MIN_BAND_PX));
+    let min_h = (MIN_BAND_FRACTION * fh).max(f64::from(MIN_BAND_PX));
+    let usable = |r: &Rect| f64::from(r.width()) >= min_w && f64::from(r.height()) >= min_h;
     match face {
         Some((f, head)) => {
+            // A third of the box's width between the head model's edge and the band: the
+            // head's real width varies (a hijab is about 1.9 box widths, the model 1.5).
             let margin = f64::from(f.width) / 3.0;
             let top_gap = f64::from(f.height) / 6.0;
-            vec![
+            let face_rect = Rect::clipped(
+                f64::from(f.x),
+                f64::from(f.y),
+                f64::from(f.x) + f64::from(f.width),
+                f64::from(f.y) + f64::from(f.height),
+                w,
+                h,
+            );
+            let side = |band: Rect, corner: Rect| {
+                if usable(&band) {
+                    Some(band)
+                } else {
+                    Some(corner).filter(|c| usable(c) && !c.overlaps(&face_rect))
+                }
+            };
+            let left = side(
                 Rect::clipped(0.0, 0.0, head.left - margin, head.chin, w, h),
+                Rect::clipped(0.0, 0.0, 0.2 * fw, 0.1 * fh, w, h),
+            );
+            let right = side(
                 Rect::clipped(head.right + margin, 0.0, fw, head.chin, w, h),
-                Rect::clipped(
-                    (head.left - margin).max(0.0),
-                    0.0,
-                    (head.right + margin).min(fw),
-                    head.crown - top_gap,
-                    w,
-                    h,
-                ),
-            ]
+                Rect::clipped(0.8 * fw, 0.0, fw, 0.1 * fh, w, h),
+            );
+            let top = Some(Rect::clipped(
+                (head.left - margin).max(0.0),
+                0.0,
+                (head.right + margin).min(fw),
+                head.crown - top_gap,
+                w,
+                h,
+            ))
+            .filter(usable);
+            [left, right, top].into_iter().flatten().collect()
         }
-        None => vec![
+        None => [
             Rect::clipped(0.0, 0.0, 0.2 * fw, 0.4 * fh, w, h),
             Rect::clipped(0.8 * fw, 0.0, fw, 0.4 * fh, w, h),
-        ],
+        ]
+        .into_iter()
+        .filter(usable)
+        .collect(),
     }
 }
 
-/// Statistics of the background band (see [`background_rects`]); `pixels` is 0 when the
+/// Statistics of the background bands (see [`background_rects`]); `pixels` is 0 when the
 /// head leaves no background in the frame.
 pub fn background(img: &RgbImage, face: Option<&FaceBox>) -> BackgroundStats {
     background_around(img, face.map(|f| (f, Head::of(f))))
 }
 
-/// As [`background`], around a head measured otherwise than by [`Head::of`].
+/// Running sums of one colour sample.
+#[derive(Debug, Clone, Copy, Default)]
+struct ColourSums {
+    n: u64,
+    sum: [f64; 3],
+    sq: [f64; 3],
+}
+
+impl ColourSums {
+    fn add(&mut self, p: [u8; 3]) {
+        self.n += 1;
+        for (c, &v) in p.iter().enumerate() {
+            let v = f64::from(v);
+            self.sum[c] += v;
+            self.sq[c] += v * v;
+        }
+    }
+
+    fn merge(&mut self, o: &ColourSums) {
+        self.n += o.n;
+        for c in 0..3 {
+            self.sum[c] += o.sum[c];
+            self.sq[c] += o.sq[c];
+        }
+    }
+
+    fn mean(&self) -> [f64; 3] {
+        let n = self.n.max(1) as f64;
+        self.sum.map(|s| s / n)
+    }
+
+    /// Root mean square over the channels of their standard deviations.
+    fn rms_std(&self) -> f64 {
+        let n = self.n.max(1) as f64;
+        let mean = self.mean();
+        ((0..3)
+            .map(|c| (self.sq[c] / n - mean[c] * mean[c]).max(0.0))
+            .sum::<f64>()
+            / 3.0)
+            .sqrt()
+    }
+}
+
+/// A side with fewer sampled pixels than this does not count on its own for the uniformity.
+const MIN_SIDE_SAMPLES: u64 = 64;
+
+/// As [`background`], around a head measured otherwise than by [`Head::of`]. The uniformity
+/// is the larger of the pooled standard deviation (which sees a difference between the sides,
+/// e.g. a shadow over one) and each side's own (which sees a flag or a person on one side
+/// however small the side).
 pub fn background_around(img: &RgbImage, face: Option<(&FaceBox, Head)>) -> BackgroundStats {
-    let mut n = 0u64;
-    let mut sum = [0f64; 3];
-    let mut sq = [0f64; 3];
+    let mut all = ColourSums::default();
+    let mut worst_side = 0f64;
     let (mut red, mut blue) = (0u64, 0u64);
+    let mut sides = 0u32;
     for r in background_rects(img, face) {
+        let mut side = ColourSums::default();
         r.sample(img, 12_000, |_, _, p| {
-            n += 1;
-            for c in 0..3 {
-                let v = f64::from(p[c]);
-                sum[c] += v;
-                sq[c] += v * v;
-            }
+            side.add(p);
             match classify_colour(p[0], p[1], p[2]) {
                 Some(Background::Red) => red += 1,
                 Some(Background::Blue) => blue += 1,
                 None => {}
             }
         });
+        if side.n == 0 {
+            continue;
+        }
+        sides += 1;
+        if side.n >= MIN_SIDE_SAMPLES {
+            worst_side = worst_side.max(side.rms_std());
+        }
+        all.merge(&side);
     }
-    if n == 0 {
+    if all.n == 0 {
         return BackgroundStats::default();
     }
-    let nf = n as f64;
-    let mean = sum.map(|s| s / nf);
-    let var: f64 = (0..3)
-        .map(|c| (sq[c] / nf - mean[c] * mean[c]).max(0.0))
-        .sum::<f64>()
-        / 3.0;
+    let nf = all.n as f64;
+    let mean = all.mean();
     let (hue, saturation, value) = hsv(mean[0], mean[1], mean[2]);
     BackgroundStats {
-        pixels: n,
-        uniformity: var.sqrt(),
+        pixels: all.n,
+        uniformity: all.rms_std().max(worst_side),
         hue,
         saturation,
         value,
         red_fraction: red as f64 / nf,
         blue_fraction: blue as f64 / nf,
+        sides,
     }
 }
 
