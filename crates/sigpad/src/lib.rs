@@ -446,6 +446,17 @@ impl Isdv4Factory {
     }
 }
 
+/// The serial port path of `selector`, or a sentence.
+fn serial_path(selector: &Selector) -> Result<&str, DeviceError> {
+    match selector {
+        Selector::Serial(path) => Ok(path),
+        other => Err(DeviceError::new(
+            ErrorKind::InvalidInput,
+            format!("the isdv4 driver opens serial ports: its port must be a serial port path such as /dev/ttyS0 or /dev/ttyUSB0, not '{other}'"),
+        )),
+    }
+}
+
 impl DriverFactory for Isdv4Factory {
     fn name(&self) -> &'static str {
         "isdv4"
@@ -470,13 +481,13 @@ impl DriverFactory for Isdv4Factory {
             .collect()
     }
 
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+        serial_path(selector)?;
+        Self::config(options).map(drop)
+    }
+
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError> {
-        let Selector::Serial(path) = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the isdv4 driver opens serial ports; '{selector}' is a USB selector"),
-            ));
-        };
+        let path = serial_path(selector)?;
         let config = Self::config(options)?;
         let link = SerialLink::open(path, config.baud)?;
         let mut pad = Isdv4::new(link, config)?;

@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod diag;
 pub mod drivers;
@@ -10,3 +11,4 @@ pub mod enroll;
 pub mod i18n;
 pub mod quality_cmd;
 pub mod records;
+pub mod sims;
