@@ -121,7 +121,11 @@ fn a_query_reply_that_lost_a_byte_is_asked_for_again_and_the_open_succeeds() {
     assert_eq!((q.max_x, q.max_y, q.max_pressure), (15_200, 9_500, 1023));
     assert_eq!(pad_sim.stats().frames_faulted, 1);
     // One short gap and a second query, not the whole query timeout (500 ms here).
-    assert!(started.elapsed() < Duration::from_millis(450), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]

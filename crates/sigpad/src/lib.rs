@@ -269,7 +269,9 @@ impl<L: Link> Isdv4<L> {
             };
             let n = match self.link.read(&mut self.buf, wait) {
                 Ok(n) => n,
-                Err(LinkError::Timeout { .. }) if damaged => return Ok(QueryOutcome::Damaged(None)),
+                Err(LinkError::Timeout { .. }) if damaged => {
+                    return Ok(QueryOutcome::Damaged(None))
+                }
                 // The whole remaining wait passed without a byte.
                 Err(LinkError::Timeout { .. }) => return Ok(QueryOutcome::Silent),
                 Err(e) => return Err(e.into()),
@@ -627,10 +629,7 @@ mod tests {
 
     #[test]
     fn a_garbled_reply_with_impossible_ranges_is_asked_for_again() {
-        let zero = QueryReply {
-            max_x: 0,
-            ..caps()
-        };
+        let zero = QueryReply { max_x: 0, ..caps() };
         let link = ScriptedLink::new([
             Step::Expect(vec![b'0']),
             Step::Expect(vec![b'*']),

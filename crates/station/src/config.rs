@@ -162,7 +162,9 @@ impl StationConfig {
             let kind = table_kind(table);
             let sel = dev.selector(table)?;
             let opts = dev.options(table)?;
-            if !crate::drivers::HAS_SIMULATOR && crate::drivers::SIMULATED.contains(&dev.driver.as_str()) {
+            if !crate::drivers::HAS_SIMULATOR
+                && crate::drivers::SIMULATED.contains(&dev.driver.as_str())
+            {
                 bail!(
                     "[{table}] driver is '{}', a simulated device, and this build of rekam has no simulator (it was built without the `sim` feature); use a real {kind} driver: {}",
                     dev.driver,
@@ -339,8 +341,8 @@ mod tests {
         // the fingerprint table is checked by the R30x factory's own rules.
         static R30X: rekam_fingerprint::R30xFactory = rekam_fingerprint::R30xFactory;
         let only_r30x = Registry::new(vec![&R30X]);
-        let c = StationConfig::parse("[camera]\ndriver = \"v4l\"\nport = \"/dev/video0\"\n")
-            .unwrap();
+        let c =
+            StationConfig::parse("[camera]\ndriver = \"v4l\"\nport = \"/dev/video0\"\n").unwrap();
         let msg = format!("{:#}", c.validate_with(&only_r30x).unwrap_err());
         assert!(msg.contains("no camera driver"), "{msg}");
         let c = StationConfig::parse(
@@ -363,8 +365,14 @@ mod tests {
     #[test]
     fn a_build_without_the_simulator_refuses_the_simulated_drivers_with_a_sentence() {
         for (table, text) in [
-            ("[iris]", "[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\n"),
-            ("[camera]", "[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n"),
+            (
+                "[iris]",
+                "[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\n",
+            ),
+            (
+                "[camera]",
+                "[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n",
+            ),
         ] {
             let msg = format!("{:#}", StationConfig::parse(text).unwrap_err());
             assert!(

@@ -92,7 +92,11 @@ fn demo_never_deletes_existing_station_data() {
         b"a record"
     );
     // An empty folder is the demo's to use (see fresh_data_dir).
-    assert!(rekam_station::demo::fresh_data_dir(&dir.path().join("fresh"), rekam_station::i18n::Lang::En).is_ok());
+    assert!(rekam_station::demo::fresh_data_dir(
+        &dir.path().join("fresh"),
+        rekam_station::i18n::Lang::En
+    )
+    .is_ok());
 }
 
 /// Not a test of its own: the simulator process that
@@ -193,7 +197,10 @@ fn a_killed_simulators_links_are_refused_and_nothing_is_written_to_their_ptys() 
         master.set_timeout(Duration::from_millis(200)).unwrap();
         let mut buf = [0u8; 64];
         match master.read(&mut buf) {
-            Ok(n) => panic!("the station wrote {n} bytes into another program's pty: {:02x?}", &buf[..n]),
+            Ok(n) => panic!(
+                "the station wrote {n} bytes into another program's pty: {:02x?}",
+                &buf[..n]
+            ),
             Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}"),
         }
     }

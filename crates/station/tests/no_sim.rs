@@ -8,7 +8,10 @@ use std::process::Command;
 
 #[test]
 fn demo_says_this_build_has_no_simulator() {
-    for (lang, sentence) in [("en", "has no simulator"), ("id", "tidak memiliki simulator")] {
+    for (lang, sentence) in [
+        ("en", "has no simulator"),
+        ("id", "tidak memiliki simulator"),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_rekam"))
             .args(["--lang", lang, "demo", "--out"])
@@ -27,8 +30,14 @@ fn demo_says_this_build_has_no_simulator() {
 fn a_configuration_naming_a_simulated_driver_is_refused_with_a_sentence() {
     let dir = tempfile::tempdir().unwrap();
     for (table, body) in [
-        ("[iris]", "[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\n"),
-        ("[camera]", "[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n"),
+        (
+            "[iris]",
+            "[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\n",
+        ),
+        (
+            "[camera]",
+            "[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n",
+        ),
     ] {
         let cfg = dir.path().join("station.toml");
         std::fs::write(&cfg, body).unwrap();
