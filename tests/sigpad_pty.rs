@@ -110,6 +110,25 @@ fn silent_pad_is_a_timeout_naming_the_baud() {
 }
 
 #[test]
+fn a_query_reply_that_lost_a_byte_is_asked_for_again_and_the_open_succeeds() {
+    let sim = sim();
+    let pad_sim = sim.signature_pad().unwrap();
+    // The next frame the pad sends is the reply to the first query: byte 5 of it is lost.
+    pad_sim.inject(Fault::DropByte { frames: 1 });
+    let mut p = pad(&sim);
+    let started = Instant::now();
+    let q = p.connect().unwrap();
+    assert_eq!((q.max_x, q.max_y, q.max_pressure), (15_200, 9_500, 1023));
+    assert_eq!(pad_sim.stats().frames_faulted, 1);
+    // One short gap and a second query, not the whole query timeout (500 ms here).
+    assert!(
+        started.elapsed() < Duration::from_millis(450),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn noise_and_cut_packets_are_skipped() {
     let sim = sim();
     let pad_sim = sim.signature_pad().unwrap();

@@ -970,6 +970,20 @@ pub fn letterbox(img: &RgbImage, width: u32, height: u32) -> RgbImage {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SimCameraFactory;
 
+/// The index N of a `camera:N` selector, or a sentence.
+fn sim_camera_index(selector: &Selector) -> Result<u32, DeviceError> {
+    match selector {
+        Selector::Camera(c) => c.trim().parse::<u32>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        DeviceError::new(
+            ErrorKind::InvalidInput,
+            format!("the simcam driver opens simulated cameras: its port must be camera:N, not '{selector}'"),
+        )
+    })
+}
+
 impl DriverFactory for SimCameraFactory {
     fn name(&self) -> &'static str {
         "simcam"
@@ -996,18 +1010,14 @@ impl DriverFactory for SimCameraFactory {
             .collect()
     }
 
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+        sim_camera_index(selector)?;
+        rekam_camera::config("simcam", options).map(drop)
+    }
+
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError> {
         let config = rekam_camera::config("simcam", options)?;
-        let which = match selector {
-            Selector::Camera(c) => c.trim().parse::<u32>().ok(),
-            _ => None,
-        };
-        let Some(which) = which else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the simcam driver opens simulated cameras as camera:N, not '{selector}'"),
-            ));
-        };
+        let which = sim_camera_index(selector)?;
         let Some((_, cam)) = plugged_in().into_iter().find(|(i, _)| *i == which) else {
             return Err(DeviceError::new(
                 ErrorKind::NotFound,

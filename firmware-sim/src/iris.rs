@@ -677,18 +677,22 @@ impl rekam_device::DriverFactory for SimIrisFactory {
             .collect()
     }
 
+    fn validate(
+        &self,
+        selector: &rekam_device::Selector,
+        options: &rekam_device::Options,
+    ) -> Result<(), rekam_device::DeviceError> {
+        rekam_iris::usb_of("simiris", selector)?;
+        rekam_iris::IrisFactory::config(options).map(drop)
+    }
+
     fn open(
         &self,
         selector: &rekam_device::Selector,
         options: &rekam_device::Options,
     ) -> Result<Box<dyn rekam_device::Device>, rekam_device::DeviceError> {
-        use rekam_device::{DeviceError, ErrorKind, Selector};
-        let Selector::Usb { vid, pid, serial } = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the simiris driver opens simulated USB scanners as VID:PID[:SERIAL], not '{selector}'"),
-            ));
-        };
+        use rekam_device::{DeviceError, ErrorKind};
+        let (vid, pid, serial) = rekam_iris::usb_of("simiris", selector)?;
         let config = rekam_iris::IrisFactory::config(options)?;
         let found = plugged_in().into_iter().rev().find(|(s, _)| {
             *vid == codec::VID && *pid == codec::PID && serial.as_deref().is_none_or(|w| w == s)

@@ -435,6 +435,16 @@ impl fmt::Debug for Simulator {
     }
 }
 
+impl Drop for Simulator {
+    /// The devices remove their links and locks as they drop; the device list goes too, so
+    /// nothing points at pseudo-terminals that are no longer the simulator's. (A killed
+    /// simulator cannot clean up: its links stay, and a station refuses them because their
+    /// locks are no longer held.)
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.run_dir.join("devices.toml"));
+    }
+}
+
 impl Simulator {
     /// Starts every configured device.
     pub fn start(config: &SimConfig) -> std::io::Result<Self> {

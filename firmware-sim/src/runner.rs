@@ -52,6 +52,10 @@ pub struct SerialDevice<F: Firmware> {
     pub(crate) firmware: Arc<Mutex<F>>,
     pub(crate) line: Arc<Mutex<LineState>>,
     link_path: PathBuf,
+    /// The exclusive lock on the link's lock file (`rekam_device::simulator_lock_path`), held
+    /// while this device lives: the kernel releases it when the process ends however it ends,
+    /// so a station refuses the link once the simulator is gone (`SerialLink::open`).
+    _lock: nix::fcntl::Flock<std::fs::File>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -67,6 +71,37 @@ impl<F: Firmware> std::fmt::Debug for SerialDevice<F> {
 /// Locks, recovering the data if a thread panicked while holding the lock.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Takes the lock of `link_path` for this process. A lock left by a simulator that was killed
+/// is free and simply taken over; one held by a running simulator is waited for a moment (a
+/// station checking it holds it for microseconds), then refused.
+fn take_link_lock(link_path: &Path) -> std::io::Result<nix::fcntl::Flock<std::fs::File>> {
+    use nix::fcntl::{Flock, FlockArg};
+    let lock_path = rekam_device::simulator_lock_path(link_path);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    for _ in 0..40 {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => return Ok(lock),
+            Err((f, nix::errno::Errno::EWOULDBLOCK)) => {
+                file = f;
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            Err((_, e)) => return Err(std::io::Error::from(e)),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        format!(
+            "another simulator is serving {} (it holds {}): stop it, or give this one another run directory",
+            link_path.display(),
+            lock_path.display()
+        ),
+    ))
 }
 
 fn new_pty(link_path: &Path) -> std::io::Result<TTYPort> {
@@ -97,6 +132,8 @@ impl<F: Firmware> SerialDevice<F> {
         link_path: PathBuf,
         baud: u32,
     ) -> std::io::Result<Self> {
+        // The lock first, so that the link never exists without it.
+        let lock = take_link_lock(&link_path)?;
         let master = new_pty(&link_path)?;
         let firmware = Arc::new(Mutex::new(firmware));
         let line = Arc::new(Mutex::new(LineState::default()));
@@ -116,6 +153,7 @@ impl<F: Firmware> SerialDevice<F> {
             firmware,
             line,
             link_path,
+            _lock: lock,
             stop,
             thread: Some(thread),
         })
@@ -177,7 +215,9 @@ impl<F: Firmware> Drop for SerialDevice<F> {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        // The link, then its lock file; the lock itself is released when `_lock` drops.
         let _ = std::fs::remove_file(&self.link_path);
+        let _ = std::fs::remove_file(rekam_device::simulator_lock_path(&self.link_path));
     }
 }
 

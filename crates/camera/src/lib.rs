@@ -163,6 +163,17 @@ pub fn list_v4l() -> (Vec<CameraListing>, Vec<String>) {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CameraFactory;
 
+/// The camera `selector` names, or a sentence.
+fn camera_of(selector: &Selector) -> Result<&str, DeviceError> {
+    match selector {
+        Selector::Camera(which) => Ok(which),
+        other => Err(DeviceError::new(
+            ErrorKind::InvalidInput,
+            format!("the v4l driver opens cameras: its port must be /dev/videoN, a /dev/v4l/by-id/... link, or camera:N, not '{other}'"),
+        )),
+    }
+}
+
 impl DriverFactory for CameraFactory {
     fn name(&self) -> &'static str {
         "v4l"
@@ -188,13 +199,13 @@ impl DriverFactory for CameraFactory {
             .collect()
     }
 
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+        camera_of(selector)?;
+        config("v4l", options).map(drop)
+    }
+
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError> {
-        let Selector::Camera(which) = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the v4l driver opens cameras: select one as /dev/videoN, a /dev/v4l/by-id/ link, or camera:N, not '{selector}'"),
-            ));
-        };
+        let which = camera_of(selector)?;
         let config = config("v4l", options)?;
         let source = V4lSource::parse(which)?;
         Ok(Box::new(Webcam::open(source, config)?))

@@ -149,6 +149,15 @@ pub enum LinkError {
         /// The port path.
         port: String,
     },
+    /// The port is a link to a pseudo-terminal that a simulator left behind when it stopped
+    /// without cleaning up (killed): the pseudo-terminal may now belong to another program.
+    #[error("the port {port} is a link left behind by a simulator that is no longer running (its lock {lock} is not held), so the pseudo-terminal it names may now belong to another program: start firmware-sim again, or configure the real device's port")]
+    StaleSimulatorLink {
+        /// The link's path.
+        port: String,
+        /// The simulator's lock file beside it.
+        lock: String,
+    },
     /// Another program holds the port.
     #[error("the port {port} is in use by another program: close it (e.g. a serial terminal or ModemManager) and try again")]
     Busy {
@@ -204,7 +213,9 @@ impl LinkError {
     /// The coarse kind of this failure.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            LinkError::NotFound { .. } => ErrorKind::NotFound,
+            LinkError::NotFound { .. } | LinkError::StaleSimulatorLink { .. } => {
+                ErrorKind::NotFound
+            }
             LinkError::Busy { .. } => ErrorKind::Busy,
             LinkError::PermissionDenied { .. } => ErrorKind::PermissionDenied,
             LinkError::Timeout { .. } => ErrorKind::Timeout,

@@ -30,7 +30,7 @@ pub use capture::{
     Capture, Eye, Finger, ImageCapture, ParsePositionError, PenCapture, PenSample, Pixels, Position,
 };
 pub use error::{DeviceError, ErrorKind, LinkError};
-pub use link::{is_pseudo_terminal, Link, ScriptedLink, SerialLink, Step};
+pub use link::{is_pseudo_terminal, simulator_lock_path, Link, ScriptedLink, SerialLink, Step};
 pub use options::Options;
 pub use selector::{ParseSelectorError, Selector};
 pub use system::{FixedLister, SerialPortInfo, SystemLister, SystemSnapshot, UsbDeviceInfo};
@@ -198,6 +198,12 @@ pub trait DriverFactory: Send + Sync + fmt::Debug {
     /// Devices on this machine the driver may open.
     fn list(&self, system: &SystemSnapshot) -> Vec<DeviceDescriptor>;
 
+    /// Checks a configuration for this driver without touching any device: that `selector`
+    /// is of the form the driver opens and that every option is known and in range. This is
+    /// what a station checks its configuration with when it loads it; [`open`](Self::open)
+    /// applies the same rules.
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError>;
+
     /// Opens the selected device with driver options (baud, address, password ...).
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError>;
 }
@@ -254,6 +260,46 @@ impl Registry {
             })
     }
 
+    /// The names of the drivers of `kind`.
+    pub fn drivers_of(&self, kind: DeviceKind) -> Vec<&'static str> {
+        self.factories
+            .iter()
+            .filter(|f| f.kind() == kind)
+            .map(|f| f.name())
+            .collect()
+    }
+
+    /// Checks a configured device: that a driver called `driver` exists, drives devices of
+    /// `kind`, and accepts `selector` and `options` ([`DriverFactory::validate`]). Errors are
+    /// [`ErrorKind::InvalidInput`] sentences that name the drivers of that kind.
+    pub fn validate(
+        &self,
+        kind: DeviceKind,
+        driver: &str,
+        selector: &Selector,
+        options: &Options,
+    ) -> Result<(), DeviceError> {
+        let known = || match self.drivers_of(kind).join(", ") {
+            k if k.is_empty() => format!("this build has no {kind} driver"),
+            k => format!("the {kind} drivers are: {k}"),
+        };
+        match self.factories.iter().find(|f| f.name() == driver) {
+            None => Err(DeviceError::new(
+                ErrorKind::InvalidInput,
+                format!("no driver is called '{driver}'; {}", known()),
+            )),
+            Some(f) if f.kind() != kind => Err(DeviceError::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "the driver '{driver}' drives a {}, not a {kind}; {}",
+                    f.kind(),
+                    known()
+                ),
+            )),
+            Some(f) => f.validate(selector, options),
+        }
+    }
+
     /// What is attached to this machine.
     pub fn snapshot(&self) -> SystemSnapshot {
         self.lister.snapshot()
@@ -272,5 +318,80 @@ impl Registry {
         options: &Options,
     ) -> Result<Box<dyn Device>, DeviceError> {
         self.factory(driver)?.open(selector, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A driver that accepts serial ports and one option, `speed`.
+    #[derive(Debug)]
+    struct Fake(&'static str, DeviceKind);
+
+    impl DriverFactory for Fake {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn kind(&self) -> DeviceKind {
+            self.1
+        }
+        fn list(&self, _system: &SystemSnapshot) -> Vec<DeviceDescriptor> {
+            Vec::new()
+        }
+        fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+            options.reject_unknown(self.0, &["speed"])?;
+            match selector {
+                Selector::Serial(_) => Ok(()),
+                _ => Err(DeviceError::new(ErrorKind::InvalidInput, "serial only")),
+            }
+        }
+        fn open(&self, _s: &Selector, _o: &Options) -> Result<Box<dyn Device>, DeviceError> {
+            Err(DeviceError::unsupported("opening"))
+        }
+    }
+
+    static A: Fake = Fake("fast", DeviceKind::Fingerprint);
+    static B: Fake = Fake("slow", DeviceKind::Fingerprint);
+    static C: Fake = Fake("pen", DeviceKind::SignaturePad);
+
+    #[test]
+    fn validation_goes_through_the_factories_and_names_the_drivers_of_the_kind() {
+        let r = Registry::new(vec![&A, &B, &C]);
+        let port: Selector = "/dev/ttyUSB0".parse().unwrap();
+        let usb: Selector = "1209:0001".parse().unwrap();
+        let none = Options::new();
+        assert!(r
+            .validate(DeviceKind::Fingerprint, "slow", &port, &none)
+            .is_ok());
+        let e = r
+            .validate(DeviceKind::Fingerprint, "quick", &port, &none)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.message().contains("'quick'"), "{e}");
+        assert!(e.message().contains("fast, slow"), "{e}");
+        assert!(!e.message().contains("pen"), "{e}");
+        let e = r
+            .validate(DeviceKind::Fingerprint, "pen", &port, &none)
+            .unwrap_err();
+        assert!(e.message().contains("signature_pad"), "{e}");
+        assert!(e.message().contains("fast, slow"), "{e}");
+        let e = r
+            .validate(DeviceKind::Fingerprint, "fast", &usb, &none)
+            .unwrap_err();
+        assert!(e.message().contains("serial only"), "{e}");
+        let e = r
+            .validate(
+                DeviceKind::Fingerprint,
+                "fast",
+                &port,
+                &Options::new().set("sped", 1),
+            )
+            .unwrap_err();
+        assert!(e.message().contains("sped"), "{e}");
+        let e = r
+            .validate(DeviceKind::Iris, "fast", &usb, &none)
+            .unwrap_err();
+        assert!(e.message().contains("no iris driver"), "{e}");
     }
 }

@@ -71,6 +71,12 @@ impl SerialLink {
     ///
     /// The port is taken exclusively (`serialport` sets `TIOCEXCL` and an advisory `flock`), so
     /// a second program gets [`LinkError::Busy`] rather than a share of the bytes.
+    ///
+    /// A symlink to a pseudo-terminal that carries a simulator's lock ([`simulator_lock_path`])
+    /// is opened only while the simulator holds that lock: a simulator killed without cleaning
+    /// up leaves its link behind, and the pseudo-terminal it names may since have been given to
+    /// another program ([`LinkError::StaleSimulatorLink`]). Other links (udev's
+    /// `/dev/serial/by-id/...`, a `/dev/ttyUSB0` rule) are opened as they are.
     #[tracing::instrument(level = "debug")]
     pub fn open(path: &str, baud: u32) -> Result<Self, LinkError> {
         if !std::path::Path::new(path).exists() {
@@ -78,6 +84,7 @@ impl SerialLink {
                 port: path.to_string(),
             });
         }
+        refuse_stale_simulator_link(std::path::Path::new(path))?;
         let port = serialport::new(path, baud)
             .data_bits(serialport::DataBits::Eight)
             .parity(serialport::Parity::None)
@@ -113,6 +120,58 @@ pub fn is_pseudo_terminal(path: &std::path::Path) -> bool {
     }
     let major = nix::sys::stat::major(meta.rdev());
     (136..=143).contains(&major) || major == 3
+}
+
+/// The lock file a simulator holds (an exclusive `flock`) for as long as it serves the
+/// pseudo-terminal behind the link `link`: the link's path with `.lock` appended. The kernel
+/// drops the lock when the simulator's process ends, however it ends (SIGKILL too), so a held
+/// lock proves that the pseudo-terminal the link names is still the simulator's.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(
+///     rekam_device::simulator_lock_path(Path::new("/tmp/rekam-sim/fingerprint")),
+///     Path::new("/tmp/rekam-sim/fingerprint.lock")
+/// );
+/// ```
+pub fn simulator_lock_path(link: &std::path::Path) -> std::path::PathBuf {
+    let mut p = link.as_os_str().to_os_string();
+    p.push(".lock");
+    std::path::PathBuf::from(p)
+}
+
+/// Refuses `path` when it is a symlink to a pseudo-terminal whose simulator lock exists but is
+/// not held by anyone: the simulator that made the link is gone.
+fn refuse_stale_simulator_link(path: &std::path::Path) -> Result<(), LinkError> {
+    use nix::errno::Errno;
+    use nix::fcntl::{Flock, FlockArg};
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link || !is_pseudo_terminal(path) {
+        return Ok(());
+    }
+    let lock = simulator_lock_path(path);
+    // No lock file: a link of some other program's (socat, a hand-made one); nothing to prove.
+    let Ok(file) = std::fs::File::open(&lock) else {
+        return Ok(());
+    };
+    match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        // We got it, so nobody holds it: released again when the guard drops here.
+        Ok(_unheld) => {
+            tracing::warn!(port = %path.display(), lock = %lock.display(), "stale simulator link refused");
+            Err(LinkError::StaleSimulatorLink {
+                port: path.display().to_string(),
+                lock: lock.display().to_string(),
+            })
+        }
+        Err((_, Errno::EWOULDBLOCK)) => Ok(()),
+        Err((_, e)) => Err(LinkError::Io {
+            port: path.display().to_string(),
+            source: std::io::Error::other(format!(
+                "cannot check the simulator's lock {}: {e}",
+                lock.display()
+            )),
+        }),
+    }
 }
 
 fn map_open_error(path: &str, e: serialport::Error) -> LinkError {

@@ -70,6 +70,17 @@ impl R30xFactory {
     }
 }
 
+/// The serial port path a serial driver called `driver` was given, or a sentence.
+fn serial_path<'a>(driver: &str, selector: &'a Selector) -> Result<&'a str, DeviceError> {
+    match selector {
+        Selector::Serial(path) => Ok(path),
+        other => Err(DeviceError::new(
+            ErrorKind::InvalidInput,
+            format!("the {driver} driver opens serial ports: its port must be a serial port path such as /dev/ttyUSB0, not '{other}'"),
+        )),
+    }
+}
+
 impl DriverFactory for R30xFactory {
     fn name(&self) -> &'static str {
         "r30x"
@@ -98,13 +109,13 @@ impl DriverFactory for R30xFactory {
             .collect()
     }
 
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+        serial_path("r30x", selector)?;
+        Self::config(options).map(drop)
+    }
+
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError> {
-        let Selector::Serial(path) = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the r30x driver opens serial ports; '{selector}' is a USB selector"),
-            ));
-        };
+        let path = serial_path("r30x", selector)?;
         let config = Self::config(options)?;
         let link = SerialLink::open(path, config.baud)?;
         let mut scanner = R30x::new(link, config)?;

@@ -615,6 +615,21 @@ impl IrisFactory {
     }
 }
 
+/// The USB ids and serial number `selector` names for the driver called `driver`, or a
+/// sentence.
+pub fn usb_of<'a>(
+    driver: &str,
+    selector: &'a Selector,
+) -> Result<(&'a u16, &'a u16, &'a Option<String>), DeviceError> {
+    match selector {
+        Selector::Usb { vid, pid, serial } => Ok((vid, pid, serial)),
+        other => Err(DeviceError::new(
+            ErrorKind::InvalidInput,
+            format!("the {driver} driver opens USB devices: its port must be a USB VID:PID[:SERIAL] such as 1209:0001, not '{other}'"),
+        )),
+    }
+}
+
 impl DriverFactory for IrisFactory {
     fn name(&self) -> &'static str {
         "iris_usb"
@@ -638,13 +653,13 @@ impl DriverFactory for IrisFactory {
             .collect()
     }
 
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+        usb_of("iris_usb", selector)?;
+        Self::config(options).map(drop)
+    }
+
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError> {
-        let Selector::Usb { vid, pid, serial } = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the iris_usb driver opens USB devices (VID:PID); '{selector}' is a serial port"),
-            ));
-        };
+        let (vid, pid, serial) = usb_of("iris_usb", selector)?;
         let config = Self::config(options)?;
         let link = RusbLink::open(*vid, *pid, serial.as_deref(), codec::INTERFACE)?;
         let mut iris = Iris::new(link, config)?;

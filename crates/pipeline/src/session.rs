@@ -69,6 +69,7 @@ impl Step {
 
 /// A quality gate: the threshold (a score equal to it passes) and the attempts allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Gate {
     /// 0-100.
     pub threshold: u8,

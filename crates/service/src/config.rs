@@ -597,7 +597,14 @@ impl OfficeConfig {
                 format!("cannot read {}: {e}; check the path", path.display()),
             )
         })?;
-        OfficeConfig::parse(&text)
+        // A syntax or unknown-key error names the line; the file is named here.
+        OfficeConfig::parse(&text).map_err(|e| match e {
+            Error::Config { key, message } if key.starts_with("(line") => Error::Config {
+                key: format!("{} {key}", path.display()),
+                message,
+            },
+            other => other,
+        })
     }
 
     /// Validates the text of an `office.toml`.
@@ -607,7 +614,9 @@ impl OfficeConfig {
             let key = e
                 .span()
                 .map(|s| {
-                    let line = text[..s.start.min(text.len())].lines().count().max(1);
+                    // Lines before the error's start, plus its own (a key at the start of a
+                    // line has a prefix ending in '\n', which `lines()` would not count).
+                    let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
                     format!("(line {line})")
                 })
                 .unwrap_or_else(|| "(file)".into());
@@ -1349,6 +1358,16 @@ operator_may_approve_own_exceptions = \"ya\"
         let e =
             OfficeConfig::parse(&MIN.replacen("schema = 1", "schema = \"one\"", 1)).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
+        // An unknown key inside a table, at the start of its line: that line, and the file.
+        let text = MIN.replacen("code = \"CTH\"\n", "code = \"CTH\"\nregoin = \"x\"\n", 1);
+        let line = text.lines().position(|l| l.starts_with("regoin")).unwrap() + 1;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("office.toml");
+        std::fs::write(&path, &text).unwrap();
+        let e = OfficeConfig::load(&path).unwrap_err().to_string();
+        assert!(e.contains("regoin"), "{e}");
+        assert!(e.contains(&format!("(line {line})")), "{e}");
+        assert!(e.contains(&path.display().to_string()), "{e}");
     }
 
     #[test]

@@ -231,6 +231,11 @@ impl Decoder {
         self.garbage
     }
 
+    /// Bytes of a packet begun and not yet complete (0 when waiting for a first byte).
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Feeds one byte; returns an event when it completes a packet.
     pub fn push(&mut self, byte: u8) -> Option<Event> {
         if byte & LEAD_BIT != 0 {

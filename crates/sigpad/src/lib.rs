@@ -52,6 +52,16 @@ pub enum Error {
         /// The configured baud rate.
         baud: u32,
     },
+    /// Every query reply arrived damaged (short or garbled).
+    #[error("the signature pad on {port} answered the capability query {attempts} times with a damaged reply: check that the cable is seated and the baud rate ({baud}) matches the pad (19200 or 38400)")]
+    DamagedReply {
+        /// The port.
+        port: String,
+        /// Queries sent.
+        attempts: u32,
+        /// The configured baud rate.
+        baud: u32,
+    },
     /// The query reply makes no sense.
     #[error("the signature pad reported impossible ranges (max x {max_x}, max y {max_y}, max pressure {max_pressure}): is this a pen digitiser speaking ISDV4?")]
     BadCapabilities {
@@ -79,6 +89,7 @@ impl Error {
         match self {
             Error::Link(e) => e.kind(),
             Error::NoAnswer { .. } => ErrorKind::Timeout,
+            Error::DamagedReply { .. } => ErrorKind::Protocol,
             Error::BadCapabilities { .. } => ErrorKind::Protocol,
             Error::NoSignature { .. } => ErrorKind::NoPresentation,
             Error::Config(_) => ErrorKind::InvalidInput,
@@ -151,6 +162,25 @@ enum Phase {
     Done,
 }
 
+/// Capability queries sent at most per connect: a reply damaged on the line (a dropped byte
+/// leaves it short, noise or a changed byte garbles it) is asked for again. ISDV4 commands are
+/// single bytes without side effects, so a repeated query is harmless.
+pub const QUERY_ATTEMPTS: u32 = 3;
+
+/// After bytes that did not make a reply, a line quiet this long means the reply is over and
+/// was damaged. An 11-byte reply takes 11.5 ms on the line even at 9600 baud.
+pub const REPLY_GAP: Duration = Duration::from_millis(50);
+
+/// What one capability query brought.
+enum QueryOutcome {
+    /// A reply with sensible ranges.
+    Reply(QueryReply),
+    /// Nothing that could be part of a reply before the deadline.
+    Silent,
+    /// A short or garbled reply (or one with impossible ranges: that error).
+    Damaged(Option<Error>),
+}
+
 /// An ISDV4 pad on a byte link.
 pub struct Isdv4<L: Link> {
     link: L,
@@ -190,32 +220,75 @@ impl<L: Link> Isdv4<L> {
             std::thread::sleep(self.config.settle);
         }
         self.link.discard_input()?;
-        self.decoder = Decoder::new();
-        self.link.write_all(&[CMD_QUERY])?;
+        for attempt in 1..=QUERY_ATTEMPTS {
+            self.decoder = Decoder::new();
+            self.link.write_all(&[CMD_QUERY])?;
+            match self.await_query_reply()? {
+                QueryOutcome::Reply(q) => {
+                    self.caps = Some(q);
+                    return Ok(q);
+                }
+                QueryOutcome::Silent => return Err(self.no_answer()),
+                QueryOutcome::Damaged(error) => {
+                    tracing::debug!(attempt, "damaged capability reply; querying again");
+                    if attempt == QUERY_ATTEMPTS {
+                        return Err(error.unwrap_or_else(|| Error::DamagedReply {
+                            port: self.link.name().to_string(),
+                            attempts: QUERY_ATTEMPTS,
+                            baud: self.config.baud,
+                        }));
+                    }
+                    // What is left of the damaged reply is not part of the next one.
+                    self.link.discard_input()?;
+                }
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
+    /// Reads the answer to one capability query: pen and touch packets meanwhile are ignored;
+    /// bytes that make no complete packet, followed by [`REPLY_GAP`] of quiet, are a damaged
+    /// reply; nothing at all within `query_timeout` is silence.
+    fn await_query_reply(&mut self) -> Result<QueryOutcome, Error> {
         let deadline = Instant::now() + self.config.query_timeout;
+        let garbage_before = self.decoder.garbage();
+        let mut damaged = false;
         loop {
             let now = Instant::now();
             if now >= deadline {
-                return Err(self.no_answer());
+                return Ok(if damaged {
+                    QueryOutcome::Damaged(None)
+                } else {
+                    QueryOutcome::Silent
+                });
             }
-            let n = match self.link.read(&mut self.buf, deadline - now) {
+            let wait = if damaged {
+                REPLY_GAP.min(deadline - now)
+            } else {
+                deadline - now
+            };
+            let n = match self.link.read(&mut self.buf, wait) {
                 Ok(n) => n,
-                Err(LinkError::Timeout { .. }) => return Err(self.no_answer()),
+                Err(LinkError::Timeout { .. }) if damaged => {
+                    return Ok(QueryOutcome::Damaged(None))
+                }
+                // The whole remaining wait passed without a byte.
+                Err(LinkError::Timeout { .. }) => return Ok(QueryOutcome::Silent),
                 Err(e) => return Err(e.into()),
             };
             for i in 0..n {
                 if let Some(Event::Query(q)) = self.decoder.push(self.buf[i]) {
                     if q.max_x == 0 || q.max_y == 0 || q.max_pressure == 0 {
-                        return Err(Error::BadCapabilities {
+                        return Ok(QueryOutcome::Damaged(Some(Error::BadCapabilities {
                             max_x: q.max_x,
                             max_y: q.max_y,
                             max_pressure: q.max_pressure,
-                        });
+                        })));
                     }
-                    self.caps = Some(q);
-                    return Ok(q);
+                    return Ok(QueryOutcome::Reply(q));
                 }
             }
+            damaged = self.decoder.pending() > 0 || self.decoder.garbage() > garbage_before;
         }
     }
 
@@ -446,6 +519,17 @@ impl Isdv4Factory {
     }
 }
 
+/// The serial port path of `selector`, or a sentence.
+fn serial_path(selector: &Selector) -> Result<&str, DeviceError> {
+    match selector {
+        Selector::Serial(path) => Ok(path),
+        other => Err(DeviceError::new(
+            ErrorKind::InvalidInput,
+            format!("the isdv4 driver opens serial ports: its port must be a serial port path such as /dev/ttyS0 or /dev/ttyUSB0, not '{other}'"),
+        )),
+    }
+}
+
 impl DriverFactory for Isdv4Factory {
     fn name(&self) -> &'static str {
         "isdv4"
@@ -470,13 +554,13 @@ impl DriverFactory for Isdv4Factory {
             .collect()
     }
 
+    fn validate(&self, selector: &Selector, options: &Options) -> Result<(), DeviceError> {
+        serial_path(selector)?;
+        Self::config(options).map(drop)
+    }
+
     fn open(&self, selector: &Selector, options: &Options) -> Result<Box<dyn Device>, DeviceError> {
-        let Selector::Serial(path) = selector else {
-            return Err(DeviceError::new(
-                ErrorKind::InvalidInput,
-                format!("the isdv4 driver opens serial ports; '{selector}' is a USB selector"),
-            ));
-        };
+        let path = serial_path(selector)?;
         let config = Self::config(options)?;
         let link = SerialLink::open(path, config.baud)?;
         let mut pad = Isdv4::new(link, config)?;
@@ -520,6 +604,68 @@ mod tests {
         }
         .encode()
         .to_vec()
+    }
+
+    /// The query reply with byte 5 lost on the line, as firmware-sim's `drop-byte` cuts it.
+    fn short_reply() -> Vec<u8> {
+        let mut r = caps().encode().to_vec();
+        r.remove(5);
+        r
+    }
+
+    #[test]
+    fn a_short_query_reply_is_asked_for_again() {
+        let link = ScriptedLink::new([
+            Step::Expect(vec![b'0']),
+            Step::Expect(vec![b'*']),
+            Step::Reply(short_reply()),
+            Step::Expect(vec![b'*']),
+            Step::Reply(caps().encode().to_vec()),
+        ]);
+        let mut pad = Isdv4::new(link, quick()).unwrap();
+        assert_eq!(pad.connect().unwrap(), caps());
+        pad.link.done();
+    }
+
+    #[test]
+    fn a_garbled_reply_with_impossible_ranges_is_asked_for_again() {
+        let zero = QueryReply { max_x: 0, ..caps() };
+        let link = ScriptedLink::new([
+            Step::Expect(vec![b'0']),
+            Step::Expect(vec![b'*']),
+            Step::Reply(zero.encode().to_vec()),
+            Step::Expect(vec![b'*']),
+            Step::Reply(caps().encode().to_vec()),
+        ]);
+        let mut pad = Isdv4::new(link, quick()).unwrap();
+        assert_eq!(pad.connect().unwrap(), caps());
+        pad.link.done();
+    }
+
+    #[test]
+    fn replies_damaged_every_time_are_a_protocol_error_after_three_queries() {
+        let mut steps = vec![Step::Expect(vec![b'0'])];
+        for _ in 0..QUERY_ATTEMPTS {
+            steps.push(Step::Expect(vec![b'*']));
+            steps.push(Step::Reply(short_reply()));
+        }
+        let mut pad = Isdv4::new(ScriptedLink::new(steps), quick()).unwrap();
+        let e = pad.connect().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+        assert!(e.to_string().contains("3 times"), "{e}");
+        pad.link.done();
+    }
+
+    #[test]
+    fn a_silent_pad_is_not_queried_again() {
+        let link = ScriptedLink::new([
+            Step::Expect(vec![b'0']),
+            Step::Expect(vec![b'*']),
+            Step::Silence,
+        ]);
+        let mut pad = Isdv4::new(link, quick()).unwrap();
+        assert_eq!(pad.connect().unwrap_err().kind(), ErrorKind::Timeout);
+        pad.link.done();
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use rekam_device::{Options, Selector};
+use rekam_device::{DeviceKind, Options, Registry, Selector};
 use serde::Deserialize;
 
 use crate::i18n::Lang;
@@ -62,10 +62,12 @@ impl Default for StationSection {
     }
 }
 
-/// One device's table: the driver, its port and the driver's options.
+/// One device's table: the driver, its port and the driver's options. Every other key is a
+/// driver option, checked by the driver's factory (an unknown one is refused by name), which is
+/// why this table cannot `deny_unknown_fields` itself.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DeviceConfig {
-    /// Driver name (`r30x`, `isdv4`, `v4l`, `simcam`).
+    /// Driver name (`r30x`, `isdv4`, `iris_usb`, `v4l`; `simcam`, `simiris` with the simulator).
     pub driver: String,
     /// Where the device is: a serial port path, VID:PID, or a camera (`/dev/video0`, `camera:0`).
     pub port: String,
@@ -139,8 +141,14 @@ impl StationConfig {
         Ok(c)
     }
 
-    /// Checks every value, naming the key.
+    /// Checks every value, naming the key; devices through the factories of this build's one
+    /// list of drivers ([`crate::drivers`]).
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.validate_with(&crate::drivers::registry())
+    }
+
+    /// Checks every value, naming the key; devices through the factories of `registry`.
+    pub fn validate_with(&self, registry: &Registry) -> anyhow::Result<()> {
         if Lang::parse(&self.station.language).is_none() {
             bail!(
                 "[station] language is '{}'; it must be 'id' (Bahasa Indonesia) or 'en' (English)",
@@ -151,36 +159,21 @@ impl StationConfig {
             bail!("[station] id must not be empty");
         }
         for (table, dev) in self.devices() {
+            let kind = table_kind(table);
             let sel = dev.selector(table)?;
             let opts = dev.options(table)?;
-            if table == "camera" {
-                validate_camera(dev, &sel, &opts)?;
-                continue;
-            }
-            let (expected, usb) = match table {
-                "fingerprint" => ("r30x", false),
-                "signature_pad" => ("isdv4", false),
-                // `simiris`: the simulated scanner of `[sim.iris]`, in this process.
-                _ if dev.driver == "simiris" => ("simiris", true),
-                _ => ("iris_usb", true),
-            };
-            if dev.driver != expected {
+            if !crate::drivers::HAS_SIMULATOR
+                && crate::drivers::SIMULATED.contains(&dev.driver.as_str())
+            {
                 bail!(
-                    "[{table}] driver is '{}'; this table takes '{expected}'",
-                    dev.driver
+                    "[{table}] driver is '{}', a simulated device, and this build of rekam has no simulator (it was built without the `sim` feature); use a real {kind} driver: {}",
+                    dev.driver,
+                    registry.drivers_of(kind).join(", ")
                 );
             }
-            let checked = match expected {
-                "r30x" => rekam_fingerprint::R30xFactory::config(&opts).map(drop),
-                "isdv4" => rekam_sigpad::Isdv4Factory::config(&opts).map(drop),
-                _ => rekam_iris::IrisFactory::config(&opts).map(drop),
-            };
-            checked.map_err(|e| anyhow::anyhow!("[{table}] {e}"))?;
-            match (usb, &sel) {
-                (false, Selector::Serial(_)) | (true, Selector::Usb { .. }) => {}
-                (false, _) => bail!("[{table}] port must be a serial port path, e.g. /dev/ttyUSB0"),
-                (true, _) => bail!("[{table}] port must be a USB VID:PID[:SERIAL], e.g. 1209:0001"),
-            }
+            registry
+                .validate(kind, &dev.driver, &sel, &opts)
+                .map_err(|e| anyhow::anyhow!("[{table}] {}", e.message()))?;
         }
         self.gates.validate().map_err(|e| anyhow::anyhow!(e))?;
         Ok(())
@@ -204,33 +197,9 @@ impl StationConfig {
         v
     }
 
-    /// The simulated camera of the `[sim.camera]` table, when `[camera]` uses the `simcam`
-    /// driver: a simulated camera lives in the process that uses it, so `rekam` starts it.
-    pub fn sim_camera(&self) -> anyhow::Result<Option<firmware_sim::camera::CameraSim>> {
-        if self.camera.as_ref().is_none_or(|c| c.driver != "simcam") {
-            return Ok(None);
-        }
-        let table = self._sim.as_ref().and_then(|s| s.get("camera")).cloned();
-        let sim: firmware_sim::camera::CameraSim = match table {
-            Some(t) => t.try_into().context("[sim.camera]")?,
-            None => Default::default(),
-        };
-        sim.validate()
-            .map_err(|e| anyhow::anyhow!("[sim.camera] {e}"))?;
-        Ok(Some(sim))
-    }
-
-    /// The simulated iris scanner of the `[sim.iris]` table, when `[iris]` uses the `simiris`
-    /// driver: like the simulated camera, it lives in the process that uses it.
-    pub fn sim_iris(&self) -> anyhow::Result<Option<firmware_sim::IrisSim>> {
-        if self.iris.as_ref().is_none_or(|c| c.driver != "simiris") {
-            return Ok(None);
-        }
-        let table = self._sim.as_ref().and_then(|s| s.get("iris")).cloned();
-        Ok(Some(match table {
-            Some(t) => t.try_into().context("[sim.iris]")?,
-            None => Default::default(),
-        }))
+    /// A table of the simulator's own `[sim]` table (`camera`, `iris`).
+    pub fn sim_table(&self, name: &str) -> Option<toml::Value> {
+        self._sim.as_ref().and_then(|s| s.get(name)).cloned()
     }
 
     /// The language of messages.
@@ -241,11 +210,15 @@ impl StationConfig {
     /// Takes ports and baud rates from a firmware-sim `devices.toml`.
     pub fn apply_sim_devices(&mut self, path: &Path) -> anyhow::Result<()> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Entry {
+            #[allow(dead_code)]
+            driver: String,
             port: String,
             baud: u32,
         }
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Devices {
             fingerprint: Option<Entry>,
             signature_pad: Option<Entry>,
@@ -271,19 +244,14 @@ impl StationConfig {
     }
 }
 
-/// The `[camera]` table: a camera driver, a camera selector, the driver's options.
-fn validate_camera(dev: &DeviceConfig, sel: &Selector, opts: &Options) -> anyhow::Result<()> {
-    match dev.driver.as_str() {
-        "v4l" | "simcam" => {}
-        other => bail!("[camera] driver is '{other}'; the camera drivers are v4l (V4L2 cameras) and simcam (the simulated camera)"),
+/// The kind of device a configuration table holds.
+fn table_kind(table: &str) -> DeviceKind {
+    match table {
+        "fingerprint" => DeviceKind::Fingerprint,
+        "signature_pad" => DeviceKind::SignaturePad,
+        "iris" => DeviceKind::Iris,
+        _ => DeviceKind::Camera,
     }
-    rekam_camera::config(&dev.driver, opts).map_err(|e| anyhow::anyhow!("[camera] {e}"))?;
-    if !matches!(sel, Selector::Camera(_)) {
-        bail!(
-            "[camera] port must be a camera: /dev/video0, a /dev/v4l/by-id/... link, or camera:N"
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -292,12 +260,19 @@ mod tests {
 
     #[test]
     fn shipped_configurations_load() {
-        for f in ["station.toml", "sim.toml"] {
+        let read = |f: &str| {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../../config")
                 .join(f);
-            let text = std::fs::read_to_string(&path).unwrap();
-            StationConfig::parse(&text).unwrap_or_else(|e| panic!("{f}: {e:#}"));
+            std::fs::read_to_string(path).unwrap()
+        };
+        StationConfig::parse(&read("station.toml")).unwrap_or_else(|e| panic!("{e:#}"));
+        // sim.toml names the simulated camera: only a build with the simulator takes it.
+        let sim = StationConfig::parse(&read("sim.toml"));
+        if crate::drivers::HAS_SIMULATOR {
+            sim.unwrap_or_else(|e| panic!("sim.toml: {e:#}"));
+        } else {
+            assert!(format!("{:#}", sim.unwrap_err()).contains("has no simulator"));
         }
     }
 
@@ -316,7 +291,11 @@ mod tests {
         assert!(format!("{e:#}").contains("[station] language"));
         let e = StationConfig::parse("[signature_pad]\ndriver = \"r30x\"\nport = \"/dev/ttyS0\"\n")
             .unwrap_err();
-        assert!(format!("{e:#}").contains("takes 'isdv4'"));
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("[signature_pad]") && msg.contains("drivers are: isdv4"),
+            "{msg}"
+        );
         let e = StationConfig::parse("[iris]\ndriver = \"iris_usb\"\nport = \"/dev/ttyS0\"\n")
             .unwrap_err();
         assert!(format!("{e:#}").contains("VID:PID"));
@@ -335,8 +314,94 @@ mod tests {
         assert!(format!("{e:#}").contains("v4l"));
         let e = StationConfig::parse("[camera]\ndriver = \"v4l\"\nport = \"/dev/ttyUSB0\"\n")
             .unwrap_err();
-        assert!(format!("{e:#}").contains("[camera] port"));
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("[camera]") && msg.contains("port must be /dev/videoN"),
+            "{msg}"
+        );
         let e = StationConfig::parse("[fingerprnt]\n").unwrap_err();
         assert!(format!("{e:#}").contains("fingerprnt"));
+    }
+
+    #[test]
+    fn an_unknown_driver_is_refused_naming_the_drivers_of_that_kind() {
+        let e = StationConfig::parse("[iris]\ndriver = \"iris_usbb\"\nport = \"1209:0001\"\n")
+            .unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("[iris]") && msg.contains("'iris_usbb'") && msg.contains("iris_usb"),
+            "{msg}"
+        );
+        assert!(!msg.contains("r30x"), "only iris drivers are named: {msg}");
+    }
+
+    #[test]
+    fn devices_are_validated_by_the_registrys_factories_not_a_table_of_names() {
+        // A registry with only the fingerprint driver: the camera table is refused by it, and
+        // the fingerprint table is checked by the R30x factory's own rules.
+        static R30X: rekam_fingerprint::R30xFactory = rekam_fingerprint::R30xFactory;
+        let only_r30x = Registry::new(vec![&R30X]);
+        let c =
+            StationConfig::parse("[camera]\ndriver = \"v4l\"\nport = \"/dev/video0\"\n").unwrap();
+        let msg = format!("{:#}", c.validate_with(&only_r30x).unwrap_err());
+        assert!(msg.contains("no camera driver"), "{msg}");
+        let c = StationConfig::parse(
+            "[fingerprint]\ndriver = \"r30x\"\nport = \"/dev/ttyUSB0\"\nbaud = 57600\n",
+        )
+        .unwrap();
+        c.validate_with(&only_r30x).unwrap();
+    }
+
+    #[cfg(feature = "sim")]
+    #[test]
+    fn a_build_with_the_simulator_accepts_the_simulated_drivers() {
+        StationConfig::parse(
+            "[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\n\n[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n",
+        )
+        .unwrap();
+    }
+
+    #[cfg(not(feature = "sim"))]
+    #[test]
+    fn a_build_without_the_simulator_refuses_the_simulated_drivers_with_a_sentence() {
+        for (table, text) in [
+            (
+                "[iris]",
+                "[iris]\ndriver = \"simiris\"\nport = \"1209:0001\"\n",
+            ),
+            (
+                "[camera]",
+                "[camera]\ndriver = \"simcam\"\nport = \"camera:0\"\n",
+            ),
+        ] {
+            let msg = format!("{:#}", StationConfig::parse(text).unwrap_err());
+            assert!(
+                msg.contains(table) && msg.contains("has no simulator"),
+                "{msg}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_gate_table_is_refused_naming_the_key_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("station.toml");
+        std::fs::write(
+            &path,
+            "[station]\nid = \"T\"\n\n[gates.finger]\nthreshold = 40\nattempts = 3\ntreshold = 90\n",
+        )
+        .unwrap();
+        let msg = format!("{:#}", StationConfig::load(&path).unwrap_err());
+        assert!(msg.contains("treshold"), "{msg}");
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+        assert!(msg.contains("line 7"), "{msg}");
+        // And in the other tables.
+        for text in [
+            "[gates]\nfingre = { threshold = 40, attempts = 3 }\n",
+            "[station]\nidd = \"T\"\n",
+        ] {
+            let msg = format!("{:#}", StationConfig::parse(text).unwrap_err());
+            assert!(msg.contains("unknown field"), "{text}: {msg}");
+        }
     }
 }

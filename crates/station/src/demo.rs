@@ -1,4 +1,5 @@
 //! `rekam demo`: the station's main job on simulated devices, with nothing to install or plug in.
+//! Only in a build with the simulator (the `sim` feature).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +17,8 @@ use crate::i18n::Lang;
 /// Starts firmware-sim in this process, runs diagnostics, then captures a fingerprint, a
 /// signature and a face photograph into `out_dir`. Returns the text to print.
 pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
+    // Before anything runs: the enrollment needs a station data folder of its own.
+    let data = fresh_data_dir(out_dir, lang)?;
     let sim = Simulator::start(&SimConfig {
         // Signatures at the person's real pace: the signature scorer refuses sped-up ones.
         signature_pad: Some(SigpadSim {
@@ -127,7 +130,7 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
             "A complete enrollment of one applicant (rekam enroll):"
         )
     ));
-    match enrollment(&config, out_dir, lang) {
+    match enrollment(&config, &data, lang) {
         Ok(t) => text.push_str(&t),
         Err(e) => {
             ok = false;
@@ -137,17 +140,44 @@ pub fn run(out_dir: &Path, lang: Lang) -> anyhow::Result<(String, bool)> {
     Ok((text, ok))
 }
 
-/// Runs a full enrollment in a fresh station data folder under `out_dir`, with demo staff
-/// accounts whose passwords are random and never shown.
-fn enrollment(devices: &StationConfig, out_dir: &Path, lang: Lang) -> anyhow::Result<String> {
+/// The demo's station data folder, `out_dir/station-data`, if it is absent or empty. The demo
+/// never deletes station data: a folder holding anything (a station key, records, accounts:
+/// perhaps a real station's, perhaps an earlier demo's) is refused with a sentence. It is not
+/// reused either, because the demo's staff passwords are random and never kept, and its
+/// applicant would be refused as already recorded.
+pub fn fresh_data_dir(out_dir: &Path, lang: Lang) -> anyhow::Result<PathBuf> {
     let data = out_dir.join("station-data");
-    if data.exists() {
-        std::fs::remove_dir_all(&data)
-            .with_context(|| format!("clearing the demo station data {}", data.display()))?;
+    let empty = match std::fs::read_dir(&data) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", data.display()));
+        }
+    };
+    if !empty {
+        anyhow::bail!(
+            "{}",
+            match lang {
+                Lang::Id => format!(
+                    "{} sudah berisi data stasiun (kunci stasiun, rekaman, akun); demo tidak pernah menghapus data: pilih folder lain dengan --out, atau pindahkan folder itu sendiri bila tidak diperlukan lagi.",
+                    data.display()
+                ),
+                Lang::En => format!(
+                    "{} already holds station data (a station key, records, accounts); the demo never deletes data: choose another folder with --out, or move that folder away yourself if it is no longer needed.",
+                    data.display()
+                ),
+            }
+        );
     }
+    Ok(data)
+}
+
+/// Runs a full enrollment in the fresh station data folder `data` (from [`fresh_data_dir`]),
+/// with demo staff accounts whose passwords are random and never shown.
+fn enrollment(devices: &StationConfig, data: &Path, lang: Lang) -> anyhow::Result<String> {
     // The same devices (the iris by the simulator's serial number), a fresh data folder.
     let mut config = devices.clone();
-    config.station.data_dir = data.clone();
+    config.station.data_dir = data.to_path_buf();
     let office = std::env::current_dir()?.join("config/office.toml");
     let office = if office.exists() {
         office

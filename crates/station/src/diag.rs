@@ -119,7 +119,7 @@ pub struct Report {
     pub system: SystemSection,
     /// Each configured device.
     pub devices: Vec<DeviceReport>,
-    /// Whether every configured device passed.
+    /// Whether at least one device is configured and every configured device passed.
     pub ok: bool,
 }
 
@@ -168,7 +168,8 @@ pub fn run(config: &StationConfig, registry: &Registry, opts: &DiagOptions) -> R
     for (table, dev) in config.devices() {
         devices.push(diagnose_device(table, dev, registry, opts));
     }
-    let ok = devices.iter().all(DeviceReport::ok);
+    // Nothing configured is not "all devices ready": a station without devices records nobody.
+    let ok = !devices.is_empty() && devices.iter().all(DeviceReport::ok);
     Report {
         station: config.station.id.clone(),
         system,
@@ -405,7 +406,12 @@ pub fn render_text(r: &Report, lang: Lang) -> String {
     let _ = writeln!(
         s,
         "\n{}",
-        if r.ok {
+        if r.devices.is_empty() {
+            t(
+                "Tidak ada perangkat yang dikonfigurasi: tambahkan tabel [fingerprint], [signature_pad], [iris] atau [camera] ke berkas konfigurasi (lihat config/station.toml).",
+                "No device is configured: add a [fingerprint], [signature_pad], [iris] or [camera] table to the configuration file (see config/station.toml).",
+            )
+        } else if r.ok {
             t("Semua perangkat siap.", "All devices ready.")
         } else {
             t(

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use rekam_device::{
     Capture, CaptureRequest, Device, DeviceError, DeviceKind, ErrorKind, Eye, Finger, Position,
     Registry,
@@ -198,39 +198,7 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Simulated devices that live in this process (`simcam`, `simiris`), kept alive for the run.
-#[allow(missing_debug_implementations)]
-pub struct InProcessSims {
-    _camera: Option<firmware_sim::camera::SimCamera>,
-    _iris: Option<std::sync::Arc<std::sync::Mutex<firmware_sim::iris::IrisFirmware>>>,
-}
-
-impl InProcessSims {
-    /// Starts what `config` asks for (`[camera] driver = "simcam"`, `[iris] driver = "simiris"`).
-    pub fn start(config: &StationConfig) -> anyhow::Result<Self> {
-        let camera = match config.sim_camera()? {
-            Some(c) => {
-                let cam = firmware_sim::camera::SimCamera::new(&c)
-                    .context("starting the simulated camera of [sim.camera]")?;
-                cam.plug_in();
-                Some(cam)
-            }
-            None => None,
-        };
-        let iris = match config.sim_iris()? {
-            Some(i) => {
-                let fw = std::sync::Arc::new(std::sync::Mutex::new(i.firmware()));
-                firmware_sim::iris::plug_in(&fw);
-                Some(fw)
-            }
-            None => None,
-        };
-        Ok(Self {
-            _camera: camera,
-            _iris: iris,
-        })
-    }
-}
+pub use crate::sims::InProcessSims;
 
 fn table_for(kind: DeviceKind) -> &'static str {
     match kind {

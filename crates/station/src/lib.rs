@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+#[cfg(feature = "sim")]
 pub mod demo;
 pub mod diag;
 pub mod drivers;
@@ -12,3 +13,4 @@ pub mod i18n;
 pub mod quality_cmd;
 pub mod records;
 pub mod rescue;
+pub mod sims;

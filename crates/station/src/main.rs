@@ -3,8 +3,10 @@
 //! Operators run the station; technicians run `rekam diag`; newcomers run `rekam demo`, which
 //! needs no hardware.
 
+#[cfg(feature = "sim")]
+use rekam_station::demo;
 use rekam_station::{
-    config, demo, diag, drivers, enroll, export_cmd, i18n, quality_cmd, records, rescue,
+    config, diag, drivers, enroll, export_cmd, i18n, quality_cmd, records, rescue, sims,
 };
 
 use std::path::PathBuf;
@@ -284,7 +286,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             let config = StationConfig::load(&cli.config)?;
             let lang = cli.lang.unwrap_or_else(|| config.lang());
             // `simcam` and `simiris` drivers: those simulated devices live in this process.
-            let _sims = enroll::InProcessSims::start(&config)?;
+            let _sims = sims::InProcessSims::start(&config)?;
             let registry = drivers::registry();
             let report = diag::run(
                 &config,
@@ -507,9 +509,17 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Demo { out } => {
             let lang = cli.lang.unwrap_or(Lang::Id);
-            let (text, ok) = demo::run(&out, lang)?;
-            print!("{text}");
-            Ok(ok)
+            #[cfg(feature = "sim")]
+            {
+                let (text, ok) = demo::run(&out, lang)?;
+                print!("{text}");
+                Ok(ok)
+            }
+            #[cfg(not(feature = "sim"))]
+            {
+                let _ = out;
+                anyhow::bail!("{}", drivers::no_simulator(lang))
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
 //! `rekam` as a technician runs it, against firmware-sim over pseudo-terminals.
+// These run the simulator: only in a build with it (the default).
+#![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! `rekam diag` and `rekam demo` with the camera: the simulated camera (started by rekam from
 //! a `[sim.camera]` table) and a missing V4L2 camera.
+// These run the simulator: only in a build with it (the default).
+#![cfg(feature = "sim")]
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
