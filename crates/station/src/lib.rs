@@ -8,5 +8,6 @@ pub mod diag;
 pub mod drivers;
 pub mod enroll;
 pub mod i18n;
+pub mod logging;
 pub mod quality_cmd;
 pub mod records;
