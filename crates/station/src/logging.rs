@@ -39,7 +39,15 @@ mod tests {
         ] {
             assert!(is_ours(t), "{t}");
         }
-        for t in ["sled", "sled::meta", "nokhwa", "rusb", "argon2", "rekamx", "firmware"] {
+        for t in [
+            "sled",
+            "sled::meta",
+            "nokhwa",
+            "rusb",
+            "argon2",
+            "rekamx",
+            "firmware",
+        ] {
             assert!(!is_ours(t), "{t}");
         }
     }

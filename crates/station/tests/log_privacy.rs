@@ -25,7 +25,10 @@ fn spellings(value: &str) -> Vec<String> {
         b.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
         b.iter().map(u8::to_string).collect::<Vec<_>>().join(","),
         b.iter().map(|x| format!("{x:02x}")).collect(),
-        b.iter().map(|x| format!("{x:#04x}")).collect::<Vec<_>>().join(", "),
+        b.iter()
+            .map(|x| format!("{x:#04x}"))
+            .collect::<Vec<_>>()
+            .join(", "),
     ]
 }
 
@@ -117,7 +120,15 @@ fn the_most_verbose_log_holds_no_personal_data_passwords_or_hashes() {
         ("op1", "operator", PASSWORDS[3]),
     ] {
         let a = service(&[
-            "--user", "camat", "account", "add", "--name", "Staf", "--username", user, "--role",
+            "--user",
+            "camat",
+            "account",
+            "add",
+            "--name",
+            "Staf",
+            "--username",
+            user,
+            "--role",
             role,
         ]);
         run(

@@ -212,14 +212,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    rekam_record::now_rfc3339()
 }
 
 /// fsyncs a directory, so that names created or renamed in it survive a power cut.

@@ -134,8 +134,14 @@ pub fn run_child(dir: &Path, seed: u64, rng: &mut impl Rng) -> ! {
         match rng.gen_range(0..100) {
             0..=11 => {
                 let user = format!("st{tag}");
-                svc.create_account(Some(&camat), &user, "Staf", &[Role::FrontOffice], &pw(&user, 0))
-                    .unwrap();
+                svc.create_account(
+                    Some(&camat),
+                    &user,
+                    "Staf",
+                    &[Role::FrontOffice],
+                    &pw(&user, 0),
+                )
+                .unwrap();
                 ack(&mut out, format_args!("ACCOUNT {user}"));
                 staff.push((user, 0));
             }
@@ -315,7 +321,10 @@ impl Acked {
                 );
             }
             if a.state == State::Registered {
-                assert!(a.register.is_some(), "{when}: {id} registered without a number");
+                assert!(
+                    a.register.is_some(),
+                    "{when}: {id} registered without a number"
+                );
             }
         }
         for id in &self.complaints {
@@ -332,7 +341,10 @@ impl Acked {
             .map(|r| r.id)
             .collect();
         for id in &self.surveys {
-            assert!(surveys.contains(id), "{when}: acknowledged survey {id} lost");
+            assert!(
+                surveys.contains(id),
+                "{when}: acknowledged survey {id} lost"
+            );
         }
         // Invariants: register numbers are unique; every registered application has one.
         let rows = svc.register_rows(day, day.next_day().unwrap()).unwrap();
@@ -340,7 +352,11 @@ impl Acked {
         numbers.sort_unstable();
         let all = numbers.len();
         numbers.dedup();
-        assert_eq!(numbers.len(), all, "{when}: a register number was given twice");
+        assert_eq!(
+            numbers.len(),
+            all,
+            "{when}: a register number was given twice"
+        );
         // The bootstrap stays closed once there were accounts, whatever the index kept.
         if !self.accounts.is_empty() {
             let e = svc
@@ -360,9 +376,7 @@ impl Acked {
             t.number
         );
         let loket = login(svc, "loket");
-        let called = svc
-            .call_next(&loket, "Loket 2", Some("perekaman"))
-            .unwrap();
+        let called = svc.call_next(&loket, "Loket 2", Some("perekaman")).unwrap();
         let a = svc
             .open_application(
                 &loket,
