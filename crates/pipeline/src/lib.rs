@@ -41,7 +41,9 @@ pub enum PipelineError {
 }
 
 /// The recording-once rule: a NIK with a record on this station is refused unless the service
-/// allows a new recording.
+/// allows a new recording. The NIK is compared in its canonical form
+/// ([`rekam_record::canonical_nik`]), as the store indexes it; a record whose file went missing
+/// still counts until the head of service resolves it (`Store::resolve_missing`).
 pub fn check_recording_once(
     store: &Store,
     nik: &str,
@@ -50,7 +52,12 @@ pub fn check_recording_once(
     if service.allows_rerecording() {
         return Ok(());
     }
-    match store.find_by_nik(nik)?.into_iter().next() {
+    let nik = rekam_record::canonical_nik(nik).map_err(rekam_record::RecordError::from)?;
+    let earlier = store
+        .find_by_nik(&nik)?
+        .into_iter()
+        .find(|e| e.state.counts_as_recorded());
+    match earlier {
         Some(e) => Err(PipelineError::AlreadyRecorded {
             record_id: e.record_id,
             sealed_at: e.sealed_at,
@@ -76,7 +83,12 @@ impl Enrollment<'_> {
     /// Builds the record from a complete session, signs it, and commits it durably. When this
     /// returns, the operator may be told "saved".
     pub fn seal_and_commit(&self, session: &Session) -> Result<Entry, PipelineError> {
-        check_recording_once(self.store, &session.person().nik, session.person().service)?;
+        // Checked on the canonical header, the form that is sealed.
+        let person = session
+            .person()
+            .canonical()
+            .map_err(rekam_record::RecordError::from)?;
+        check_recording_once(self.store, &person.nik, person.service)?;
         let (manifest, files) =
             session.build(self.station_id, self.operator_id, &self.key.public_hex())?;
         let bytes = seal(&manifest, &files, self.key)?;

@@ -23,11 +23,11 @@ pub const PROVINCES: &[u8] = &[
 pub enum NikError {
     /// Not 16 digits.
     #[error(
-        "a NIK has exactly 16 digits; this one has {0} characters after removing spaces and dots"
+        "a NIK has exactly 16 digits; this one has {0} digits (spaces, hyphens and dots between the groups are ignored)"
     )]
     Length(usize),
-    /// A non-digit.
-    #[error("a NIK has only digits")]
+    /// A character other than a digit or a separator.
+    #[error("a NIK holds only the digits 0-9, with spaces, hyphens or dots between the groups")]
     NotDigits,
     /// A province code not on the list.
     #[error("the NIK starts with {0:02}, which is not a province code")]
@@ -47,8 +47,10 @@ impl NikError {
     /// The same in Bahasa Indonesia, for the operator.
     pub fn id(&self) -> String {
         match self {
-            NikError::Length(n) => format!("NIK harus 16 angka; yang dimasukkan {n} karakter."),
-            NikError::NotDigits => "NIK hanya berisi angka.".into(),
+            NikError::Length(n) => format!("NIK harus 16 angka; yang dimasukkan {n} angka."),
+            NikError::NotDigits => {
+                "NIK hanya berisi angka 0-9, dengan spasi, tanda hubung atau titik di antara kelompok angka.".into()
+            }
             NikError::Province(p) => format!("NIK diawali {p:02}, bukan kode provinsi."),
             NikError::Region => {
                 "Kode kabupaten/kota atau kecamatan pada NIK tidak boleh 00.".into()
@@ -136,16 +138,12 @@ impl Nik {
 /// assert!(parse("9978010101990001", today).is_err()); // province 99
 /// ```
 pub fn parse(s: &str, today: Date) -> Result<Nik, NikError> {
-    let digits: String = s
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '.' | '-'))
-        .collect();
-    if digits.chars().count() != 16 {
-        return Err(NikError::Length(digits.chars().count()));
-    }
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(NikError::NotDigits);
-    }
+    // The one canonical form (rekam_record::canonical_nik), shared with the store's index,
+    // the recording-once check and the sealed manifest.
+    let digits = rekam_record::canonical_nik(s).map_err(|e| match e {
+        rekam_record::HeaderError::NikLength(n) => NikError::Length(n),
+        _ => NikError::NotDigits,
+    })?;
     let d = |i: usize| digits.as_bytes()[i] - b'0';
     let two = |i: usize| d(i) * 10 + d(i + 1);
     let province = two(0);
@@ -232,6 +230,14 @@ mod tests {
     fn impossible_values_are_errors() {
         assert_eq!(parse("357801", TODAY), Err(NikError::Length(6)));
         assert_eq!(parse("35780101019900a1", TODAY), Err(NikError::NotDigits));
+        assert_eq!(
+            parse("3578/0101/0199/0001", TODAY),
+            Err(NikError::NotDigits)
+        );
+        assert_eq!(
+            parse("3578-0101-0199-0001", TODAY).unwrap().as_str(),
+            "3578010101990001"
+        );
         assert_eq!(
             parse("2078010101990001", TODAY),
             Err(NikError::Province(20))

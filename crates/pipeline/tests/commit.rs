@@ -8,9 +8,13 @@ use rekam_record::{Person, Service, Sex, StationKey};
 use rekam_store::Store;
 
 fn complete(service: Service) -> Session {
+    complete_as("3578011207990001", service)
+}
+
+fn complete_as(nik: &str, service: Service) -> Session {
     let mut s = Session::new(
         Person {
-            nik: "3578011207990001".into(),
+            nik: nik.into(),
             name: "Budi".into(),
             birth_date: "1999-07-12".into(),
             sex: Sex::Male,
@@ -88,4 +92,77 @@ fn a_session_is_sealed_verified_and_a_repeat_nik_refused() {
     e.seal_and_commit(&complete(Service::ReplacementLost))
         .unwrap();
     assert_eq!(store.find_by_nik("3578011207990001").unwrap().len(), 2);
+}
+
+#[test]
+fn a_nik_with_separators_is_the_same_person_and_sealed_canonical() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let key = StationKey::generate();
+    let e = Enrollment {
+        station_id: "ST-01",
+        operator_id: "op-3",
+        key: &key,
+        store: &store,
+    };
+    let first = e.seal_and_commit(&complete(Service::New)).unwrap();
+    for written in [
+        "3578-0112-0799-0001",
+        "3578 0112 0799 0001",
+        "3578.0112.0799.0001",
+    ] {
+        // The recording-once check before the first capture, as `rekam enroll` runs it...
+        match rekam_pipeline::check_recording_once(&store, written, Service::New) {
+            Err(PipelineError::AlreadyRecorded { record_id, .. }) => {
+                assert_eq!(record_id, first.record_id)
+            }
+            other => panic!("{written}: expected a refusal, got {other:?}"),
+        }
+        // ...and at sealing.
+        assert!(matches!(
+            e.seal_and_commit(&complete_as(written, Service::New)),
+            Err(PipelineError::AlreadyRecorded { .. })
+        ));
+    }
+    // A hyphenated NIK first: the manifest and the index hold the 16 digits.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let e = Enrollment { store: &store, ..e };
+    let entry = e
+        .seal_and_commit(&complete_as("3578-0112-0799-0001", Service::New))
+        .unwrap();
+    assert_eq!(entry.nik, "3578011207990001");
+    let v =
+        rekam_record::verify(&store.read(&entry.record_id).unwrap(), &key.verifying_key()).unwrap();
+    assert_eq!(v.manifest.person.nik, "3578011207990001");
+    assert_eq!(store.find_by_nik("3578011207990001").unwrap().len(), 1);
+    assert!(matches!(
+        e.seal_and_commit(&complete(Service::New)),
+        Err(PipelineError::AlreadyRecorded { .. })
+    ));
+}
+
+#[test]
+fn a_resolved_missing_record_releases_the_nik() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let key = StationKey::generate();
+    let e = Enrollment {
+        station_id: "ST-01",
+        operator_id: "op-3",
+        key: &key,
+        store: &store,
+    };
+    let first = e.seal_and_commit(&complete(Service::New)).unwrap();
+    std::fs::remove_file(store.records_dir().join(format!("{}.rkm", first.record_id))).unwrap();
+    // Missing, but still the person's record until the head of service resolves it.
+    assert!(matches!(
+        rekam_pipeline::check_recording_once(&store, "3578011207990001", Service::New),
+        Err(PipelineError::AlreadyRecorded { .. })
+    ));
+    store
+        .resolve_missing(&first.record_id, "kasi", "file lost in a disk failure")
+        .unwrap();
+    rekam_pipeline::check_recording_once(&store, "3578011207990001", Service::New).unwrap();
+    e.seal_and_commit(&complete(Service::New)).unwrap();
 }

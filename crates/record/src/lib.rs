@@ -20,15 +20,21 @@
 //! ```
 #![warn(missing_docs)]
 
+mod header;
 mod keys;
 pub mod tar;
 
 use std::fmt;
 
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Verifier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use ed25519_dalek::VerifyingKey;
+pub use header::{
+    canonical_birth_date, canonical_name, canonical_nik, read_bounded, read_file, HeaderError,
+    ReadError, MAX_RECORD_BYTES, NAME_MAX_CHARS,
+};
 pub use keys::{verifying_key_from_hex, StationKey};
 
 /// The format name written in every manifest: version 2 records the device of every capture.
@@ -64,6 +70,12 @@ pub enum RecordError {
     /// Reading or writing the station key failed.
     #[error("{0}")]
     Key(String),
+    /// The person header is not recordable ([`Person::canonical`]).
+    #[error("the person's data cannot be recorded: {0}")]
+    Header(#[from] HeaderError),
+    /// The record would be larger than [`MAX_RECORD_BYTES`].
+    #[error("the record would be {0} bytes, more than the {max} MiB a record may have: record fewer exception photos or lower the camera's still size", max = MAX_RECORD_BYTES / (1024 * 1024))]
+    TooLarge(u64),
 }
 
 /// Sex as recorded on the KTP-el.
@@ -104,7 +116,7 @@ impl Service {
     }
 }
 
-/// The person header.
+/// The person header. [`seal`] records it in its canonical form ([`Person::canonical`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     /// NIK, 16 digits.
@@ -418,6 +430,9 @@ pub fn seal(
             )));
         }
     }
+    // The one form of the header, whatever the caller typed: the NIK's 16 digits, the name
+    // within the card's limits (so a later comparison or index of this record agrees).
+    m.person = m.person.canonical()?;
     m.sealed_at = now_rfc3339();
     m.station_public_key = key.public_hex();
     if m.format != FORMAT {
@@ -473,6 +488,9 @@ pub fn seal(
     msg.extend_from_slice(&out);
     let sig = key.sign(&msg);
     out.extend_from_slice(&tail(&sig)?);
+    if out.len() as u64 > MAX_RECORD_BYTES {
+        return Err(RecordError::TooLarge(out.len() as u64));
+    }
     Ok(out)
 }
 
@@ -794,6 +812,39 @@ mod tests {
         assert!(e.to_string().contains("rekam-record/3"), "{e}");
         // And nothing is sealed as format 1 any more.
         assert!(seal(&m, &a, &key).is_err());
+    }
+
+    #[test]
+    fn the_header_is_sealed_in_its_canonical_form_or_not_at_all() {
+        let key = StationKey::generate();
+        let (mut m, a) = sample(&key);
+        m.person.nik = "3578-0155-0799-0002".into();
+        m.person.name = " Dewi   Lestari ".into();
+        let bytes = seal(&m, &a, &key).unwrap();
+        let v = verify(&bytes, &key.verifying_key()).unwrap();
+        assert_eq!(v.manifest.person.nik, "3578015507990002");
+        assert_eq!(v.manifest.person.name, "Dewi Lestari");
+        let json = String::from_utf8(tar::read(&bytes).unwrap()[0].data.to_vec()).unwrap();
+        assert!(!json.contains("3578-"), "{json}");
+        for (name, want) in [
+            ("", HeaderError::NameEmpty),
+            ("   ", HeaderError::NameEmpty),
+            ("Dewi\u{7}", HeaderError::NameControl(5)),
+            (&"x".repeat(10_240), HeaderError::NameTooLong(10_240)),
+        ] {
+            let mut bad = m.clone();
+            bad.person.name = name.to_string();
+            match seal(&bad, &a, &key) {
+                Err(RecordError::Header(e)) => assert_eq!(e, want),
+                other => panic!("{name:?} sealed: {other:?}"),
+            }
+        }
+        let mut bad = m.clone();
+        bad.person.nik = "3578/0155/0799/0002".into();
+        assert!(matches!(
+            seal(&bad, &a, &key),
+            Err(RecordError::Header(HeaderError::NikCharacter(5)))
+        ));
     }
 
     #[test]

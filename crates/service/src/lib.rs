@@ -192,6 +192,21 @@ impl Service {
         Ok(out)
     }
 
+    /// Records an action taken on the station outside the application workflow (the head of
+    /// service resolving a missing record, for one) in the audit trail, as its own journalled
+    /// step. `actor` must hold `role`. `detail` is kept in the audit trail: no personal data.
+    pub fn audit_station_action(
+        &self,
+        actor: &Actor,
+        role: Role,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<()> {
+        actor.require(&[role], action, action)?;
+        self.step(|tx| self.audit_plain(tx, actor.username(), Some(role), action, subject, detail))
+    }
+
     /// Adds an audit entry, stamped now, to the step.
     pub(crate) fn audit_plain(
         &self,

@@ -1,7 +1,9 @@
 //! The population number (NIK) and the family-card number (KK): a format check only.
 //!
 //! Full validation (region codes, the embedded birth date, the serial) belongs to the pipeline;
-//! this module is the boundary it will replace. It never logs the number.
+//! this module is the boundary it will replace. The form is `rekam_record::canonical_nik`'s,
+//! the one the record store and the sealed records use, so an application's NIK matches its
+//! record's. It never logs the number.
 
 use std::fmt;
 
@@ -13,7 +15,7 @@ use crate::error::{Error, Result};
 pub struct Nik(String);
 
 impl Nik {
-    /// Accepts 16 digits (spaces and dots between groups are removed).
+    /// Accepts 16 digits (spaces, hyphens and dots between groups are removed).
     ///
     /// ```
     /// use rekam_service::nik::Nik;
@@ -54,7 +56,7 @@ impl fmt::Display for Nik {
 pub struct FamilyCardNo(String);
 
 impl FamilyCardNo {
-    /// Accepts 16 digits (spaces and dots between groups are removed).
+    /// Accepts 16 digits (spaces, hyphens and dots between groups are removed).
     pub fn parse(s: &str) -> Result<FamilyCardNo> {
         digits16(s).map(FamilyCardNo).ok_or_else(|| {
             Error::invalid(
@@ -82,9 +84,10 @@ impl fmt::Display for FamilyCardNo {
     }
 }
 
+/// The 16 digits in the one canonical form of the record crate (a family-card number has the
+/// NIK's form).
 fn digits16(s: &str) -> Option<String> {
-    let d: String = s.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
-    (d.len() == 16 && d.bytes().all(|b| b.is_ascii_digit())).then_some(d)
+    rekam_record::canonical_nik(s).ok()
 }
 
 #[cfg(test)]
@@ -99,6 +102,10 @@ mod tests {
         );
         assert_eq!(
             Nik::parse("3513.0612.0599.0001").unwrap().as_str(),
+            "3513061205990001"
+        );
+        assert_eq!(
+            Nik::parse("3513-0612-0599-0001").unwrap().as_str(),
             "3513061205990001"
         );
         for bad in [

@@ -291,7 +291,8 @@ pub fn check_header(person: &Person, confirm: bool, lang: Lang) -> anyhow::Resul
     Ok(warnings)
 }
 
-fn open_service(
+/// Opens the office's service data (staff accounts among it) beside the record store.
+pub fn open_service(
     office: &Path,
     db: &rekam_service::sled::Db,
     journal: &Path,
@@ -309,7 +310,8 @@ fn open_service(
     .map_err(|e| anyhow::anyhow!("{}", e.message(sl)))
 }
 
-fn authenticate(
+/// Logs a staff member in against the office's accounts and requires `role`.
+pub fn authenticate(
     svc: &rekam_service::Service,
     login: &Login,
     role: rekam_service::Role,
@@ -348,6 +350,21 @@ pub fn run(
     out: &mut dyn Write,
     mut review: Option<&mut dyn std::io::BufRead>,
 ) -> anyhow::Result<Outcome> {
+    // The one canonical header (NIK digits, name within the card's limits) for every check,
+    // the application's NIK and the sealed record.
+    let person = req.person.canonical().map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            match lang {
+                Lang::Id => e.id(),
+                Lang::En => e.to_string(),
+            }
+        )
+    })?;
+    let req = &Request {
+        person,
+        ..req.clone()
+    };
     let warnings = check_header(&req.person, req.confirm_warnings, lang)?;
     let store = crate::records::store(config)?;
     // Recording once: refuse before anyone spends ten minutes at the scanners.

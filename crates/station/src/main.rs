@@ -188,10 +188,28 @@ enum QueueAction {
     List,
     /// Counts per state and the oldest record not yet acknowledged.
     Stats,
-    /// Copy queued records to a folder or USB stick (each written atomically) and mark them.
+    /// Copy queued records to a folder or USB stick and mark them: each is verified first (a
+    /// bad one is quarantined), written to a temporary name, read back and renamed. Exits 1
+    /// when any record was not exported.
     Export {
         /// Destination folder.
         dir: PathBuf,
+    },
+    /// The head of service resolves a record whose file is missing (or was quarantined):
+    /// recorded with who, when and why, after which its NIK may be recorded again. The
+    /// password comes from REKAM_PASSWORD.
+    ResolveMissing {
+        /// The record id (from `rekam queue list`).
+        id: String,
+        /// Why, in words (what happened and what was done); no personal data.
+        #[arg(long)]
+        reason: String,
+        /// The head of service's account (role supervisor).
+        #[arg(long, env = "REKAM_USER")]
+        user: String,
+        /// Office configuration with the staff accounts.
+        #[arg(long, env = "REKAM_OFFICE", default_value = "config/office.toml")]
+        office: PathBuf,
     },
 }
 
@@ -355,8 +373,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             };
             let req = enroll::Request {
                 person: rekam_record::Person {
-                    // Spaces and dots as people write it; anything else is checked.
-                    nik: nik.chars().filter(|c| *c != ' ' && *c != '.').collect(),
+                    // As typed: `enroll::run` puts the header in its one canonical form.
+                    nik,
                     name,
                     birth_date,
                     sex,
@@ -399,15 +417,34 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Queue { action } => {
             let config = StationConfig::load(&cli.config)?;
-            print!(
-                "{}",
-                match action {
-                    QueueAction::List => records::queue_list(&config)?,
-                    QueueAction::Stats => records::queue_stats(&config)?,
-                    QueueAction::Export { dir } => records::queue_export(&config, &dir)?,
+            let lang = cli.lang.unwrap_or_else(|| config.lang());
+            let (text, ok) = match action {
+                QueueAction::List => (records::queue_list(&config, lang)?, true),
+                QueueAction::Stats => (records::queue_stats(&config)?, true),
+                QueueAction::Export { dir } => records::queue_export(&config, &dir, lang)?,
+                QueueAction::ResolveMissing {
+                    id,
+                    reason,
+                    user,
+                    office,
+                } => {
+                    let password = std::env::var("REKAM_PASSWORD")
+                        .ok()
+                        .filter(|p| !p.is_empty())
+                        .context(
+                            "set REKAM_PASSWORD to the password (never on the command line)",
+                        )?;
+                    let login = enroll::Login { user, password };
+                    (
+                        records::queue_resolve_missing(
+                            &config, &office, &login, &id, &reason, lang,
+                        )?,
+                        true,
+                    )
                 }
-            );
-            Ok(true)
+            };
+            print!("{text}");
+            Ok(ok)
         }
         Command::Demo { out } => {
             let lang = cli.lang.unwrap_or(Lang::Id);
