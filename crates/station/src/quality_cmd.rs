@@ -132,12 +132,14 @@ pub fn run(
                 .collect::<Vec<_>>()];
             for (p, r) in &results {
                 rows.push(match r {
-                    Ok(r) => [p.clone(), r.score.to_string()]
-                        .into_iter()
-                        .chain(names.iter().map(|n| {
-                            r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()
-                        }))
-                        .collect(),
+                    Ok(r) => {
+                        [p.clone(), r.score.to_string()]
+                            .into_iter()
+                            .chain(names.iter().map(|n| {
+                                r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()
+                            }))
+                            .collect()
+                    }
                     // A file that could not be scored: its path and an empty score.
                     Err(_) => vec![p.clone(), String::new()],
                 });

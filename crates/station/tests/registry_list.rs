@@ -39,7 +39,10 @@ fn the_registry_lists_each_attached_device_under_its_driver() {
     let registry =
         rekam_station::drivers::registry().with_lister(Box::new(FixedLister(machine.clone())));
     let snap = registry.snapshot();
-    assert_eq!(snap, machine, "the registry asks its lister, not the machine");
+    assert_eq!(
+        snap, machine,
+        "the registry asks its lister, not the machine"
+    );
     let listed: BTreeSet<(String, String)> = registry
         .list(&snap)
         .into_iter()
