@@ -476,8 +476,8 @@ impl fmt::Debug for SimCameraBackend {
     }
 }
 
-fn os_error(code: i32) -> String {
-    std::io::Error::from_raw_os_error(code).to_string()
+fn os_error(e: nix::errno::Errno) -> String {
+    std::io::Error::from(e).to_string()
 }
 
 impl SimCameraBackend {
@@ -485,12 +485,14 @@ impl SimCameraBackend {
     fn check(&self) -> Result<(), NokhwaError> {
         let s = lock(&self.shared.state);
         if !s.plugged || s.generation != self.generation {
-            return Err(NokhwaError::GeneralError(os_error(19)));
+            return Err(NokhwaError::GeneralError(os_error(
+                nix::errno::Errno::ENODEV,
+            )));
         }
         if s.faults.contains(&CameraFault::Denied) {
             return Err(NokhwaError::OpenDeviceError(
                 self.info.index().as_string(),
-                format!("V4L2 Error: {}", os_error(13)),
+                format!("V4L2 Error: {}", os_error(nix::errno::Errno::EACCES)),
             ));
         }
         Ok(())
@@ -502,7 +504,7 @@ impl SimCameraBackend {
             return Err(NokhwaError::SetPropertyError {
                 property: what.to_string(),
                 value: self.format.to_string(),
-                error: os_error(16),
+                error: os_error(nix::errno::Errno::EBUSY),
             });
         }
         Ok(())
@@ -514,7 +516,9 @@ impl SimCameraBackend {
         let mut s = lock(&self.shared.state);
         loop {
             if !s.plugged || s.generation != self.generation {
-                return Err(NokhwaError::ReadFrameError(os_error(19)));
+                return Err(NokhwaError::ReadFrameError(os_error(
+                    nix::errno::Errno::ENODEV,
+                )));
             }
             if s.faults.contains(&CameraFault::NoFrames) {
                 // Like a V4L2 read without a timeout: wait until something changes.
@@ -543,7 +547,9 @@ impl SimCameraBackend {
             }
             drop(s);
             std::thread::sleep(TIMEOUT_FAULT_WAIT);
-            return Err(NokhwaError::ReadFrameError(os_error(110)));
+            return Err(NokhwaError::ReadFrameError(os_error(
+                nix::errno::Errno::ETIMEDOUT,
+            )));
         }
         let stall = s
             .faults
@@ -632,7 +638,7 @@ impl CaptureBackendTrait for SimCameraBackend {
             return Err(NokhwaError::SetPropertyError {
                 property: "Resolution, FrameFormat".into(),
                 value: new_fmt.to_string(),
-                error: os_error(22),
+                error: os_error(nix::errno::Errno::EINVAL),
             });
         }
         self.format = new_fmt;

@@ -232,11 +232,14 @@ impl LinkError {
         let port = port.to_string();
         // EIO, ENXIO and ENODEV are what a vanished USB-serial adapter or a closed
         // pseudo-terminal master give; EBUSY is a port locked by another program.
-        match err.raw_os_error() {
-            Some(5) | Some(6) | Some(19) => return LinkError::Disconnected { port },
-            Some(16) => return LinkError::Busy { port },
-            Some(2) => return LinkError::NotFound { port },
-            Some(13) | Some(1) => return LinkError::PermissionDenied { port },
+        use nix::errno::Errno;
+        match err.raw_os_error().map(Errno::from_raw) {
+            Some(Errno::EIO | Errno::ENXIO | Errno::ENODEV) => {
+                return LinkError::Disconnected { port }
+            }
+            Some(Errno::EBUSY) => return LinkError::Busy { port },
+            Some(Errno::ENOENT) => return LinkError::NotFound { port },
+            Some(Errno::EACCES | Errno::EPERM) => return LinkError::PermissionDenied { port },
             _ => {}
         }
         match err.kind() {
@@ -263,15 +266,18 @@ mod tests {
 
     #[test]
     fn os_errors_are_classified_for_the_operator() {
-        let e = LinkError::from_io("/dev/x", std::io::Error::from_raw_os_error(5));
-        assert_eq!(e.kind(), ErrorKind::Disconnected);
-        let e = LinkError::from_io("/dev/x", std::io::Error::from_raw_os_error(16));
-        assert_eq!(e.kind(), ErrorKind::Busy);
-        let e = LinkError::from_io("/dev/x", std::io::Error::from_raw_os_error(13));
-        assert_eq!(e.kind(), ErrorKind::PermissionDenied);
-        assert!(e.to_string().contains("dialout"));
-        let e = LinkError::from_io("/dev/x", std::io::Error::from_raw_os_error(2));
-        assert_eq!(e.kind(), ErrorKind::NotFound);
+        use nix::errno::Errno;
+        let os = |e: Errno| LinkError::from_io("/dev/x", std::io::Error::from(e));
+        for e in [Errno::EIO, Errno::ENXIO, Errno::ENODEV] {
+            assert_eq!(os(e).kind(), ErrorKind::Disconnected, "{e}");
+        }
+        assert_eq!(os(Errno::EBUSY).kind(), ErrorKind::Busy);
+        for e in [Errno::EACCES, Errno::EPERM] {
+            assert_eq!(os(e).kind(), ErrorKind::PermissionDenied, "{e}");
+            assert!(os(e).to_string().contains("dialout"));
+        }
+        assert_eq!(os(Errno::ENOENT).kind(), ErrorKind::NotFound);
+        assert_eq!(os(Errno::EINVAL).kind(), ErrorKind::Io);
         let e = LinkError::from_io("/dev/x", std::io::Error::other("odd"));
         assert_eq!(e.kind(), ErrorKind::Io);
     }

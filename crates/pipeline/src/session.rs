@@ -334,14 +334,7 @@ impl Session {
             slots,
             phase: Phase::Capturing(first),
             confirmed_warnings,
-            started_at: time::OffsetDateTime::now_utc()
-                .replace_nanosecond(0)
-                .ok()
-                .and_then(|t| {
-                    t.format(&time::format_description::well_known::Rfc3339)
-                        .ok()
-                })
-                .unwrap_or_default(),
+            started_at: rekam_record::now_rfc3339(),
             self_approval: false,
         }
     }

@@ -257,7 +257,17 @@ pub struct Manifest {
     pub captures: Vec<CaptureEntry>,
 }
 
-fn now_rfc3339() -> String {
+/// Now, in UTC to the second, as RFC 3339 (`2026-11-22T04:00:00Z`): how every time a record,
+/// the store and a session write is spelt. The one place that formats "now".
+///
+/// ```
+/// let now = rekam_record::now_rfc3339();
+/// let t = time::OffsetDateTime::parse(&now, &time::format_description::well_known::Rfc3339)?;
+/// assert!(now.ends_with('Z') && !now.contains('.'), "{now}");
+/// assert!((time::OffsetDateTime::now_utc() - t).whole_seconds() < 5);
+/// # Ok::<(), time::error::Parse>(())
+/// ```
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()

@@ -340,7 +340,7 @@ impl Service {
         }
         if let Some(until) = acc.locked_until {
             if until > now {
-                let t = crate::report::fmt_time(self.local(until));
+                let t = crate::datefmt::fmt_time(self.local(until));
                 return Err(Error::not_permitted(
                     format!(
                         "Akun {username} dikunci sampai {t} {} karena kata sandi salah berulang kali; \

@@ -417,8 +417,8 @@ fn check_print_date(app: &Application, today: Date) -> Result<()> {
     if let Some(d) = app.print_not_before {
         if today < d {
             let (di, de) = (
-                crate::report::fmt_date(d, Lang::Id),
-                crate::report::fmt_date(d, Lang::En),
+                crate::datefmt::fmt_date(d, Lang::Id),
+                crate::datefmt::fmt_date(d, Lang::En),
             );
             return Err(Error::conflict(
                 format!(
@@ -1216,7 +1216,7 @@ impl Service {
             lang.pick("Layanan", "Service"),
             def.name(lang),
             lang.pick("Tanggal", "Date"),
-            crate::report::fmt_date(self.now().date(), lang),
+            crate::datefmt::fmt_date(self.now().date(), lang),
         ));
         s.push_str(lang.pick(
             "Berkas belum lengkap. Mohon lengkapi persyaratan berikut lalu ajukan kembali:\n",

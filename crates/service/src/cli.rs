@@ -19,9 +19,9 @@ use crate::application::{Action, Applicant, Handover, NewApplication, OldCard, S
 use crate::calendar::format_duration;
 use crate::complaint::{Complainant, NewComplaint};
 use crate::config::{parse_date, ChannelKind, ExtensionReason, Party};
+use crate::datefmt::{fmt_date, fmt_time};
 use crate::eligibility::MaritalStatus;
 use crate::nik::{FamilyCardNo, Nik};
-use crate::report::{fmt_date, fmt_time};
 use crate::{Clock, Error, ErrorKind, Lang, OfficeConfig, Role, Service, ServiceOptions};
 
 /// An error for the terminal: the kind (for the exit code) and the sentence in the clerk's

@@ -93,8 +93,8 @@ pub fn check(
     if age >= i32::from(rules.recording_from_age) {
         return Eligibility::RecordNowPrintFrom(full);
     }
-    let d = crate::report::fmt_date(full, Lang::Id);
-    let de = crate::report::fmt_date(full, Lang::En);
+    let d = crate::datefmt::fmt_date(full, Lang::Id);
+    let de = crate::datefmt::fmt_date(full, Lang::En);
     Eligibility::Refused(crate::Msg::new(
         format!(
             "Pemohon berumur {age} tahun dan belum pernah kawin; KTP-el baru dapat diterbitkan \

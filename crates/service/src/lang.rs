@@ -16,18 +16,22 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// Parses `id`/`en` (also `in`, `indonesia`, `english`), ignoring case.
+    /// Parses `id` or `en`, ignoring case and surrounding space; also `in`, `id-id`,
+    /// `indonesia`, `bahasa`, and `en-us`, `en-gb`, `english`. The one parser of a language,
+    /// for the office file, the station file and `--lang`.
     ///
     /// ```
     /// use rekam_service::Lang;
     /// assert_eq!(Lang::parse("EN"), Some(Lang::En));
     /// assert_eq!(Lang::parse("id"), Some(Lang::Id));
+    /// assert_eq!(Lang::parse("bahasa"), Some(Lang::Id));
+    /// assert_eq!(Lang::parse("en-GB"), Some(Lang::En));
     /// assert_eq!(Lang::parse("fr"), None);
     /// ```
     pub fn parse(s: &str) -> Option<Lang> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "id" | "in" | "indonesia" | "bahasa" => Some(Lang::Id),
-            "en" | "english" => Some(Lang::En),
+            "id" | "in" | "id-id" | "indonesia" | "bahasa" => Some(Lang::Id),
+            "en" | "en-us" | "en-gb" | "english" => Some(Lang::En),
             _ => None,
         }
     }

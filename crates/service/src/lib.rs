@@ -49,6 +49,7 @@ pub mod cli;
 pub mod clock;
 pub mod complaint;
 pub mod config;
+pub mod datefmt;
 pub mod eligibility;
 mod error;
 mod lang;

@@ -4,49 +4,8 @@ use time::{Date, OffsetDateTime};
 
 use crate::Lang;
 
-const MONTHS_ID: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// "2 Maret 2026" / "2 March 2026".
-pub fn fmt_date(d: Date, lang: Lang) -> String {
-    let m = d.month() as usize - 1;
-    let name = match lang {
-        Lang::Id => MONTHS_ID[m],
-        Lang::En => MONTHS_EN[m],
-    };
-    format!("{} {name} {}", d.day(), d.year())
-}
-
-/// "08:05".
-pub fn fmt_time(t: OffsetDateTime) -> String {
-    format!("{:02}:{:02}", t.hour(), t.minute())
-}
+pub use crate::datefmt::{fmt_date, fmt_time};
+use crate::datefmt::{MONTHS_EN, MONTHS_ID};
 
 use time::Duration;
 

@@ -2,33 +2,9 @@
 
 use rekam_device::ErrorKind;
 
-/// The language of messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Bahasa Indonesia.
-    Id,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// `id` or `en`.
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "id" | "id-id" | "indonesia" => Some(Lang::Id),
-            "en" | "en-us" | "en-gb" | "english" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    /// Picks the text for this language.
-    pub fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Id => id,
-            Lang::En => en,
-        }
-    }
-}
+/// The language of messages: the office's own type, so the station file and the office file
+/// accept the same spellings.
+pub use rekam_service::Lang;
 
 /// Whether `port` names a USB device (VID:PID) rather than a serial port.
 fn is_usb(port: &str) -> bool {

@@ -10,6 +10,7 @@ pub mod drivers;
 pub mod enroll;
 pub mod export_cmd;
 pub mod i18n;
+pub mod logging;
 pub mod quality_cmd;
 pub mod records;
 pub mod rescue;

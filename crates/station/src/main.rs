@@ -252,13 +252,25 @@ enum QueueAction {
     },
 }
 
+/// `REKAM_LOG` (default `warn`) sets the level of our own crates; every other crate is capped
+/// at `warn` whatever it says, because dependencies' debug and trace lines carry the bytes they
+/// handle (sled prints keys and values, a person's NIK and name and the password hashes, as
+/// byte arrays).
 fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("REKAM_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{filter, EnvFilter, Layer as _};
+    let wanted = EnvFilter::try_from_env("REKAM_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let foreign_capped = filter::filter_fn(|meta| {
+        rekam_station::logging::is_ours(meta.target()) || *meta.level() <= tracing::Level::WARN
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(foreign_capped)
+                .with_filter(wanted),
         )
-        .with_writer(std::io::stderr)
         .init();
 }
 

@@ -217,37 +217,30 @@ pub fn run(
                 .find_map(|(_, r)| r.as_ref().ok())
                 .map(|(r, _)| r.measures.iter().map(|m| m.name).collect())
                 .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "path,score,verdict,gate,reasons{}",
-                names.iter().map(|n| format!(",{n}")).collect::<String>()
-            );
+            let mut rows = vec![["path", "score", "verdict", "gate", "reasons"]
+                .into_iter()
+                .chain(names.iter().copied())
+                .map(String::from)
+                .collect::<Vec<_>>()];
             for (p, r) in &results {
-                match r {
-                    Ok((r, v)) => {
-                        let _ = write!(
-                            out,
-                            "{},{},{},{},{}",
-                            csv_field(p),
-                            r.score,
-                            v.word(),
-                            v.gate,
-                            csv_field(&v.reasons.join(" "))
-                        );
-                        for n in &names {
-                            let _ = write!(
-                                out,
-                                ",{}",
-                                r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()
-                            );
-                        }
-                        out.push('\n');
-                    }
-                    Err(_) => {
-                        let _ = writeln!(out, "{},", csv_field(p));
-                    }
-                }
+                rows.push(match r {
+                    Ok((r, v)) => [
+                        p.clone(),
+                        r.score.to_string(),
+                        v.word().to_string(),
+                        v.gate.to_string(),
+                        v.reasons.join(" "),
+                    ]
+                    .into_iter()
+                    .chain(names.iter().map(|n| {
+                        r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()
+                    }))
+                    .collect(),
+                    // A file that could not be scored: its path and an empty score.
+                    Err(_) => vec![p.clone(), String::new()],
+                });
             }
+            out = csv_text(&rows)?;
         }
         Format::Text => {
             for (p, r) in &results {
@@ -284,10 +277,48 @@ pub fn run(
     Ok((out, ok))
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Rows as CSV (RFC 4180 quoting by the `csv` crate); a row of a file that could not be
+/// scored is shorter than the header.
+fn csv_text(rows: &[Vec<String>]) -> anyhow::Result<String> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_a_path_with_a_comma_a_quote_and_a_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let odd = dir.path().join("scan, \"kiri\"\nbaru.png");
+        let plain = dir.path().join("plain.png");
+        let (out, ok) = run(
+            Modality::Finger,
+            &[odd.clone(), plain.clone()],
+            Format::Csv,
+            Settings::default(),
+        )
+        .unwrap();
+        assert!(!ok, "neither file exists");
+        let d = dir.path().display();
+        assert_eq!(
+            out,
+            format!("path,score\n\"{d}/scan, \"\"kiri\"\"\nbaru.png\",\n{d}/plain.png,\n")
+        );
+        // And it reads back as the same fields.
+        let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(out.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(&rows[0][0], odd.display().to_string());
+        assert_eq!(&rows[0][1], "");
     }
 }

@@ -334,14 +334,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    rekam_record::now_rfc3339()
 }
 
 /// The NIK as the index keys it: the canonical form, or (for a record sealed before there was
