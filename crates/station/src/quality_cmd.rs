@@ -232,9 +232,11 @@ pub fn run(
                         v.reasons.join(" "),
                     ]
                     .into_iter()
-                    .chain(names.iter().map(|n| {
-                        r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()
-                    }))
+                    .chain(
+                        names
+                            .iter()
+                            .map(|n| r.measure(n).map(|v| format!("{v:.6}")).unwrap_or_default()),
+                    )
                     .collect(),
                     // A file that could not be scored: its path and an empty score.
                     Err(_) => vec![p.clone(), String::new()],
@@ -302,14 +304,14 @@ mod tests {
             Modality::Finger,
             &[odd.clone(), plain.clone()],
             Format::Csv,
-            Settings::default(),
+            &Settings::default(),
         )
         .unwrap();
         assert!(!ok, "neither file exists");
         let d = dir.path().display();
         assert_eq!(
             out,
-            format!("path,score\n\"{d}/scan, \"\"kiri\"\"\nbaru.png\",\n{d}/plain.png,\n")
+            format!("path,score,verdict,gate,reasons\n\"{d}/scan, \"\"kiri\"\"\nbaru.png\",\n{d}/plain.png,\n")
         );
         // And it reads back as the same fields.
         let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
