@@ -41,6 +41,7 @@ pub struct Server {
     pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    started: bool,
 }
 
 impl Server {
@@ -50,6 +51,7 @@ impl Server {
             port: free_port(),
             dir: dir.to_path_buf(),
             child: None,
+            started: false,
         }
     }
 
@@ -57,27 +59,52 @@ impl Server {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Starts the server and waits until it answers on its port. Tests run in parallel, so a
+    /// port found free can be taken by another test's server before ours binds it: if our
+    /// server exits before it is ready on its first start, it tries again on another port (a
+    /// restart keeps its port, as the restart tests need).
     pub fn start(&mut self) {
-        let child = Command::new(&self.bin)
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
+        let first = !self.started;
+        for _ in 0..5 {
+            let mut child = Command::new(&self.bin)
+                .args([
+                    "-js",
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-sd",
+                ])
+                .arg(&self.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start nats-server");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let ready = loop {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    break false;
+                }
+                if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    // The answer may have come from another test's server on a port that was
+                    // free a moment ago: ours must still be running.
+                    std::thread::sleep(Duration::from_millis(50));
+                    break matches!(child.try_wait(), Ok(None));
+                }
+                assert!(Instant::now() < deadline, "nats-server did not start");
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            if ready {
+                self.child = Some(child);
+                self.started = true;
+                return;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(first, "nats-server did not restart on port {}", self.port);
+            self.port = free_port();
         }
+        panic!("nats-server did not start on any of 5 ports");
     }
 
     /// SIGKILL, as a crash or a power cut of the server process.
